@@ -1,0 +1,170 @@
+/**
+ * Runs a task folder the way the Azure Pipelines agent does: node <target>
+ * with inputs as INPUT_* and variables as environment variables, reading the
+ * ##vso logging commands it prints. The log it returns is masked as the agent
+ * masks it. Used by the tests, the demo and the benchmark.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TaskVariable {
+  value: string;
+  secret: boolean;
+  output: boolean;
+}
+
+export interface LoggingCommand {
+  command: string;
+  properties: Record<string, string>;
+  message: string;
+}
+
+export interface TaskRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  commands: LoggingCommand[];
+  result?: string;
+  resultMessage?: string;
+  /** Variables the task set for later steps of its job. */
+  variables: Map<string, TaskVariable>;
+  /** Output variables, read by later jobs as dependencies.<job>.outputs['<step>.<name>']. */
+  outputs: Map<string, TaskVariable>;
+  secrets: string[];
+  /** The log as the agent shows it: secrets replaced by ***, commands hidden, debug lines only with System.Debug. */
+  log: string;
+  durationMs: number;
+}
+
+export interface RunTaskOptions {
+  /** The task folder (holds task.json and the target). */
+  taskDir: string;
+  /** Which execution to run: "execution" (default) or "postjobexecution". */
+  stage?: 'execution' | 'postjobexecution';
+  inputs?: Record<string, string>;
+  /** Pipeline variables (Agent.TempDirectory, System.Debug, …), set in the environment as the agent does. */
+  variables?: Record<string, string>;
+  /** Extra raw environment (endpoint variables of the host). */
+  env?: Record<string, string>;
+  /** The node binary (default: this process's). */
+  nodePath?: string;
+  timeoutMs?: number;
+}
+
+export function variableEnvName(name: string): string {
+  return name.replace(/[.\s]/g, '_').toUpperCase();
+}
+
+export function taskTarget(taskDir: string, stage: 'execution' | 'postjobexecution' = 'execution'): string {
+  const task = JSON.parse(readFileSync(join(taskDir, 'task.json'), 'utf8')) as Record<string, Record<string, { target: string }> | undefined>;
+  const execution = task[stage];
+  const handler = execution?.Node24 ?? execution?.Node20_1;
+  if (!handler) throw new Error(`${taskDir}/task.json has no Node24 or Node20_1 ${stage}.`);
+  return join(taskDir, handler.target.replace(/^\$\(currentDirectory\)[\\/]/, ''));
+}
+
+export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
+  const temp = mkdtempSync(join(tmpdir(), 'agent-temp-'));
+  const variables: Record<string, string> = {
+    'Agent.TempDirectory': temp,
+    'Agent.Version': '4.266.2',
+    'Agent.OS': 'Linux',
+    'Agent.JobName': 'Job',
+    'System.TeamFoundationCollectionUri': 'https://dev.azure.com/contoso/',
+    'System.CollectionUri': 'https://dev.azure.com/contoso/',
+    'System.TeamProject': 'Demo',
+    'System.HostType': 'build',
+    'Build.BuildId': '42',
+    ...options.variables,
+  };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? tmpdir(),
+    ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [variableEnvName(k), v])),
+    ...Object.fromEntries(Object.entries(options.inputs ?? {}).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v])),
+    ...options.env,
+  };
+  const started = Date.now();
+  const child = spawn(options.nodePath ?? process.execPath, [taskTarget(options.taskDir, options.stage)], {
+    env,
+    cwd: temp,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  clearTimeout(timer);
+  return interpret(stdout, stderr, exitCode, Date.now() - started, /^true$/i.test(variables['System.Debug'] ?? ''));
+}
+
+const COMMAND = /^##vso\[([\w.]+)([^\]]*)\](.*)$/;
+
+export function unescapeValue(s: string): string {
+  return s.replace(/%AZP25|%0D|%0A|%3B|%5D/g, (m) => ({ '%AZP25': '%', '%0D': '\r', '%0A': '\n', '%3B': ';', '%5D': ']' })[m] ?? m);
+}
+
+export function parseCommand(line: string): LoggingCommand | undefined {
+  const m = COMMAND.exec(line.trim());
+  if (!m) return undefined;
+  const properties: Record<string, string> = {};
+  for (const pair of m[2].trim().split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) properties[pair.slice(0, eq).trim()] = unescapeValue(pair.slice(eq + 1));
+  }
+  return { command: m[1], properties, message: unescapeValue(m[3]) };
+}
+
+function interpret(stdout: string, stderr: string, exitCode: number | null, durationMs: number, debug: boolean): TaskRun {
+  const commands: LoggingCommand[] = [];
+  const variables = new Map<string, TaskVariable>();
+  const outputs = new Map<string, TaskVariable>();
+  const secrets: string[] = [];
+  let result: string | undefined;
+  let resultMessage: string | undefined;
+  const shown: string[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const cmd = parseCommand(line);
+    if (!cmd) {
+      shown.push(line);
+      continue;
+    }
+    commands.push(cmd);
+    const p = cmd.properties;
+    if (cmd.command === 'task.setvariable') {
+      const secret = p.issecret === 'true';
+      const output = p.isOutput === 'true' || p.isoutput === 'true';
+      if (secret) secrets.push(cmd.message);
+      (output ? outputs : variables).set(p.variable, { value: cmd.message, secret, output });
+    } else if (cmd.command === 'task.setsecret') {
+      secrets.push(cmd.message);
+    } else if (cmd.command === 'task.complete') {
+      result = p.result;
+      resultMessage = cmd.message;
+      shown.push(`##[${result === 'Failed' ? 'error' : 'section'}]${cmd.message}`);
+    } else if (cmd.command === 'task.logissue') {
+      shown.push(`##[${p.type ?? 'warning'}]${cmd.message}`);
+    } else if (cmd.command === 'task.debug' && debug) {
+      shown.push(`##[debug]${cmd.message}`);
+    }
+  }
+  const mask = (text: string) =>
+    secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join('***'), text);
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    commands,
+    result,
+    resultMessage,
+    variables,
+    outputs,
+    secrets,
+    log: mask(shown.join('\n')),
+    durationMs,
+  };
+}

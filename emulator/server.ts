@@ -1,0 +1,169 @@
+/**
+ * The Azure emulator: one loopback HTTP server whose routes are registered by
+ * protocol modules (IMDS, …). It records every request, keeps every token it
+ * minted, and plays scripted faults. Tests, the demo and the benchmark use it;
+ * it never listens on anything but loopback.
+ */
+import { once } from 'node:events';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Faults, FaultStep } from './faults';
+import { Machine, MachineOptions } from './identities';
+import { mintToken, MintedToken, MintInput } from './jwt';
+
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+}
+
+export interface RequestContext {
+  req: IncomingMessage;
+  url: URL;
+  body: string;
+  /** Header lookup, case-insensitive, first value. */
+  header(name: string): string | undefined;
+}
+
+export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
+
+export interface RecordedRequest {
+  route: string;
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+interface Route {
+  name: string;
+  method: string;
+  path: string | RegExp;
+  handler: Handler;
+}
+
+export type EmulatorOptions = MachineOptions;
+
+export class AzureEmulator {
+  readonly machine: Machine;
+  readonly faults = new Faults();
+  readonly requests: RecordedRequest[] = [];
+  readonly minted: MintedToken[] = [];
+  private readonly routes: Route[] = [];
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  private baseUrl = '';
+
+  constructor(options: EmulatorOptions = {}) {
+    this.machine = new Machine(options);
+  }
+
+  /** http://127.0.0.1:<port>, once started. */
+  get url(): string {
+    if (!this.baseUrl) throw new Error('The emulator is not started: call start() first.');
+    return this.baseUrl;
+  }
+
+  route(name: string, method: string, path: string | RegExp, handler: Handler): this {
+    this.routes.push({ name, method, path, handler });
+    return this;
+  }
+
+  /** Mints a token and remembers it, so log scans can look for it. */
+  mint(input: Omit<MintInput, 'tenantId' | 'nowSeconds' | 'lifetimeSeconds'> & Partial<MintInput>): MintedToken {
+    const minted = mintToken({
+      tenantId: this.machine.tenantId,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      lifetimeSeconds: this.machine.tokenLifetimeSeconds,
+      ...input,
+    });
+    this.minted.push(minted);
+    return minted;
+  }
+
+  /** The requests one route received. */
+  received(route: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.route === route);
+  }
+
+  async start(port = 0): Promise<this> {
+    const server = createServer((req, res) => void this.dispatch(req, res));
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    this.server = server;
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Lets the process exit while the emulator still listens (for scripts that run a task in-process). */
+  unref(): this {
+    this.server?.unref();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const route = this.routes.find(
+      (r) => r.method === req.method && (typeof r.path === 'string' ? r.path === url.pathname : r.path.test(url.pathname)),
+    );
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const name = route?.name ?? 'unmatched';
+    this.requests.push({ route: name, method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+
+    const fault = this.faults.next(name);
+    if (fault && (await this.playFault(fault, res))) return;
+    if (!route) {
+      return send(res, { status: 404, body: { error: { code: 'NotFound', message: `The emulator has no route for ${req.method} ${url.pathname}.` } } });
+    }
+    try {
+      const header = (n: string) => {
+        const v = req.headers[n.toLowerCase()];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      send(res, await route.handler({ req, url, body, header }));
+    } catch (e) {
+      send(res, { status: 500, body: { error: 'emulator_error', error_description: String(e) } });
+    }
+  }
+
+  /** Plays a fault; returns true when it answered (or hung), false when the real handler should answer. */
+  private async playFault(step: FaultStep, res: ServerResponse): Promise<boolean> {
+    if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    if (step.hang) return true;
+    if (step.reset) {
+      res.socket?.destroy();
+      return true;
+    }
+    if (step.status === undefined) return false;
+    send(res, { status: step.status, headers: step.headers, body: step.body });
+    return true;
+  }
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  if (res.destroyed) return;
+  const isText = typeof reply.body === 'string';
+  const payload = reply.body === undefined ? '' : isText ? (reply.body as string) : JSON.stringify(reply.body);
+  const headers: Record<string, string> = {
+    ...(reply.body !== undefined && !isText ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
+    ...reply.headers,
+    'Content-Length': String(Buffer.byteLength(payload)),
+  };
+  res.writeHead(reply.status, headers);
+  res.end(payload);
+}

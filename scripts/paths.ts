@@ -1,0 +1,12 @@
+/** Where things are, for the scripts and the tests (which run from out/). */
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+export const STAGE = join(ROOT, 'build', 'extension');
+export const DIST = join(ROOT, 'dist');
+export const TASK_NAMES = ['ManagedIdentityTokenV1'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+export function stagedTask(name: TaskName): string {
+  return join(STAGE, 'tasks', name);
+}

@@ -1,0 +1,43 @@
+/**
+ * Token expiry as the identity endpoints send it. expires_on may be epoch
+ * seconds (a number or a string of digits) or, on the 2017-09-01 App Service
+ * protocol, a date string such as "1/16/2030 5:24:12 AM +00:00" or
+ * "06/20/2030 02:57:58 +00:00" (month first, 12- or 24-hour clock, an offset).
+ */
+const DATE_FORM =
+  /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\s*([AaPp][Mm]))?\s*(?:([+-])(\d{2}):?(\d{2})|Z|GMT|UTC)?$/;
+
+/** The instant a token expires, or undefined if the value is not a form we know. */
+export function parseExpiresOn(value: unknown): Date | undefined {
+  if (typeof value === 'number') return fromEpoch(value);
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return fromEpoch(Number(text));
+  const m = DATE_FORM.exec(text);
+  if (!m) return undefined;
+  const [, mo, d, y, hh, mi, ss, ampm, sign, oh, om] = m;
+  let hour = Number(hh);
+  if (ampm) {
+    if (hour < 1 || hour > 12) return undefined;
+    const pm = ampm.toLowerCase() === 'pm';
+    hour = (hour % 12) + (pm ? 12 : 0);
+  }
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || Number(mi) > 59 || Number(ss) > 59) return undefined;
+  const offsetMin = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
+  const utc = Date.UTC(Number(y), month - 1, day, hour, Number(mi), Number(ss)) - offsetMin * 60_000;
+  return new Date(utc);
+}
+
+/** Seconds from now, as in expires_in (a number, or a string of digits). */
+export function parseExpiresIn(value: unknown, nowMs: number): Date | undefined {
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? new Date(nowMs + seconds * 1000) : undefined;
+}
+
+function fromEpoch(seconds: number): Date | undefined {
+  // Milliseconds are not a form any endpoint uses; anything that large is malformed.
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 1e11) return undefined;
+  return new Date(Math.round(seconds * 1000));
+}

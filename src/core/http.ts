@@ -1,0 +1,135 @@
+/**
+ * One HTTP exchange with undici: a per-request timeout, a size limit on the
+ * answer, and no proxy unless the caller passes a dispatcher that has one.
+ * Local identity endpoints (IMDS, App Service, Arc, …) must never go through a
+ * proxy, so the default dispatcher is a plain direct Agent.
+ */
+import type { Dispatcher } from 'undici';
+
+export interface HttpRequest {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Whole exchange, connect to last byte. */
+  timeoutMs: number;
+  /** Connection set-up alone; a short value makes an unreachable endpoint fail fast. */
+  connectTimeoutMs?: number;
+  /** Answers larger than this are refused (default 1 MiB). */
+  maxBytes?: number;
+  /** A dispatcher (proxy, TLS options). Default: direct, no proxy. */
+  dispatcher?: Dispatcher;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type NetworkFailure = 'refused' | 'unreachable' | 'timeout' | 'tooLarge' | 'tls' | 'other';
+
+/** A request that got no usable HTTP answer. */
+export class HttpNetworkError extends Error {
+  constructor(
+    readonly failure: NetworkFailure,
+    readonly url: string,
+    readonly detail: string,
+  ) {
+    super(`${failure}: ${detail}`);
+    this.name = 'HttpNetworkError';
+  }
+}
+
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+type Undici = typeof import('undici');
+let undiciModule: Undici | undefined;
+/** undici is loaded on first use so that a task that fails on its inputs starts fast. */
+export function undici(): Undici {
+  undiciModule ??= require('undici') as Undici;
+  return undiciModule;
+}
+
+const directAgents = new Map<number, Dispatcher>();
+function directAgent(connectTimeoutMs: number): Dispatcher {
+  let agent = directAgents.get(connectTimeoutMs);
+  if (!agent) {
+    agent = new (undici().Agent)({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 1000 });
+    directAgents.set(connectTimeoutMs, agent);
+  }
+  return agent;
+}
+
+/** Closes the pooled connections so that a short-lived process can exit at once. */
+export async function closeHttpAgents(): Promise<void> {
+  const agents = [...directAgents.values()];
+  directAgents.clear();
+  await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+}
+
+export async function send(req: HttpRequest): Promise<HttpResponse> {
+  const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, req.timeoutMs);
+  try {
+    const res = await undici().request(req.url, {
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      body: req.body,
+      signal: controller.signal,
+      dispatcher: req.dispatcher ?? directAgent(req.connectTimeoutMs ?? req.timeoutMs),
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    });
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.body.destroy();
+      throw new HttpNetworkError('tooLarge', req.url, `content-length ${declared} > ${maxBytes}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new HttpNetworkError('tooLarge', req.url, `more than ${maxBytes} bytes`);
+      }
+      chunks.push(buf);
+    }
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks).toString('utf8') };
+  } catch (e) {
+    if (e instanceof HttpNetworkError) throw e;
+    throw classify(e, req.url, timedOut);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function classify(e: unknown, url: string, timedOut: boolean): HttpNetworkError {
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code ?? '';
+  const detail = [code, err.cause?.message ?? err.message].filter(Boolean).join(' ');
+  if (timedOut || /TIMEOUT|ETIMEDOUT/.test(code)) return new HttpNetworkError('timeout', url, detail || 'timed out');
+  if (code === 'ECONNREFUSED') return new HttpNetworkError('refused', url, detail);
+  if (/EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(code)) {
+    return new HttpNetworkError('unreachable', url, detail);
+  }
+  if (/CERT|SSL|TLS|ERR_TLS/i.test(code) || /certificate|thumbprint/i.test(detail)) {
+    return new HttpNetworkError('tls', url, detail);
+  }
+  return new HttpNetworkError('other', url, detail || String(e));
+}

@@ -1,0 +1,59 @@
+/**
+ * Reads the claims of an access token. The signature is not checked: the token
+ * came straight from the identity endpoint, and the claims are only shown and
+ * used to name the identity.
+ */
+export interface TokenClaims {
+  aud?: string;
+  iss?: string;
+  tid?: string;
+  oid?: string;
+  appid?: string;
+  azp?: string;
+  sub?: string;
+  xms_mirid?: string;
+  idtyp?: string;
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  [claim: string]: unknown;
+}
+
+/** The claims of a JWT, or undefined when the token is not a JWT (some audiences get opaque tokens). */
+export function decodeJwtClaims(token: string): TokenClaims | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const json = Buffer.from(parts[1], 'base64url').toString('utf8');
+    const claims: unknown = JSON.parse(json);
+    return claims !== null && typeof claims === 'object' && !Array.isArray(claims) ? (claims as TokenClaims) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The segments a log scanner should mask besides the whole token: a tool may print only part of a JWT. */
+export function jwtSecretSegments(token: string): string[] {
+  const parts = token.split('.');
+  return parts.length === 3 ? parts.slice(1).filter((p) => p.length >= 16) : [];
+}
+
+/** The client (application) ID: v1 tokens say appid, v2 tokens azp. */
+export function clientIdOf(claims: TokenClaims | undefined): string | undefined {
+  return str(claims?.appid) ?? str(claims?.azp);
+}
+
+/** The claims worth showing in a log, in a stable order, as text. */
+export function describeClaims(claims: TokenClaims): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  for (const name of ['aud', 'iss', 'tid', 'oid', 'appid', 'azp', 'xms_mirid', 'idtyp'] as const) {
+    const v = str(claims[name]);
+    if (v) rows.push([name, v]);
+  }
+  if (typeof claims.exp === 'number') rows.push(['exp', `${claims.exp} (${new Date(claims.exp * 1000).toISOString()})`]);
+  return rows;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}

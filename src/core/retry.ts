@@ -1,0 +1,95 @@
+/**
+ * Retries with exponential back-off and jitter under one overall deadline.
+ * Retry-After is honoured exactly. IMDS answers 410 for up to 70 s while it
+ * is upgraded, so a 410 is retried for at least that long, beyond maxRetries.
+ * Time comes from a Clock, so tests can use sinon's fake timers or a fake clock.
+ */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export type Attempt<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      error: Error;
+      retryable: boolean;
+      /** Short reason for the log: "HTTP 429", "connection refused". */
+      reason: string;
+      retryAfterMs?: number;
+      /** HTTP 410 from IMDS: keep trying through the upgrade window. */
+      gone?: boolean;
+    };
+
+export interface RetryEvent {
+  attempt: number;
+  delayMs: number;
+  reason: string;
+  /** True when no later retry is possible within the policy (for log level). */
+  last: boolean;
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** How long a 410 is retried, from the first 410. */
+  goneWindowMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 30_000, goneWindowMs: 70_000 };
+
+export interface RetryOptions {
+  policy?: Partial<RetryPolicy>;
+  /** Epoch ms after which no new attempt starts. */
+  deadline: number;
+  clock?: Clock;
+  random?: () => number;
+  onRetry?: (event: RetryEvent) => void;
+  /** Raised when the deadline ends the retries: receives the last failure. */
+  onDeadline?: (lastError: Error) => Error;
+}
+
+export async function retrying<T>(attempt: (n: number) => Promise<Attempt<T>>, options: RetryOptions): Promise<T> {
+  const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
+  const clock = options.clock ?? realClock;
+  const random = options.random ?? Math.random;
+  let retries = 0;
+  let firstGoneAt: number | undefined;
+  for (let n = 1; ; n++) {
+    const result = await attempt(n);
+    if (result.ok) return result.value;
+    if (!result.retryable) throw result.error;
+
+    const now = clock.now();
+    if (result.gone) firstGoneAt ??= now;
+    const inGoneWindow = firstGoneAt !== undefined && now - firstGoneAt < policy.goneWindowMs;
+    if (retries >= policy.maxRetries && !inGoneWindow) throw result.error;
+
+    const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(retries, 16));
+    const jittered = backoff * (0.8 + 0.4 * random());
+    const delayMs = Math.round(result.retryAfterMs !== undefined ? result.retryAfterMs : jittered);
+    if (now + delayMs >= options.deadline) {
+      throw options.onDeadline ? options.onDeadline(result.error) : result.error;
+    }
+    retries++;
+    const last = retries >= policy.maxRetries && !inGoneWindow;
+    options.onRetry?.({ attempt: n, delayMs, reason: result.reason, last });
+    await clock.sleep(delayMs);
+  }
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

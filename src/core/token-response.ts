@@ -1,0 +1,77 @@
+/**
+ * Reads the JSON answer of a managed identity endpoint: a token on success,
+ * and on failure an error that says what to do. The raw body is never put in
+ * a message: it may hold a token.
+ */
+import { ManagedIdentityError } from './errors';
+import { parseExpiresIn, parseExpiresOn } from './expiry';
+import type { HttpResponse } from './http';
+import type { AccessToken } from './sources/types';
+
+type Json = Record<string, unknown>;
+
+function parseJsonObject(body: string): Json | undefined {
+  try {
+    const v: unknown = JSON.parse(body);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseTokenResponse(label: string, res: HttpResponse, nowMs: number): AccessToken {
+  const json = parseJsonObject(res.body);
+  if (!json) throw new ManagedIdentityError('badResponse', 'ResponseNotJson', label, res.status, Buffer.byteLength(res.body));
+  const token = json.access_token;
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new ManagedIdentityError('badResponse', 'ResponseNoToken', label, res.status, Object.keys(json).slice(0, 10).join(', ') || 'none');
+  }
+  const expiresOn =
+    json.expires_on !== undefined ? parseExpiresOn(json.expires_on) : parseExpiresIn(json.expires_in, nowMs);
+  if (!expiresOn) {
+    const shown = json.expires_on ?? json.expires_in;
+    throw new ManagedIdentityError('badResponse', 'ResponseBadExpiry', label, String(shown).slice(0, 40));
+  }
+  return {
+    token,
+    expiresOn,
+    resource: typeof json.resource === 'string' ? json.resource : undefined,
+    clientId: typeof json.client_id === 'string' ? json.client_id : typeof json.clientid === 'string' ? json.clientid : undefined,
+  };
+}
+
+/** The error text of a failed answer: {error, error_description}, {error:{code,message}}, {message} or a short plain text. */
+export function errorText(res: HttpResponse): string {
+  const json = parseJsonObject(res.body);
+  if (json) {
+    const err = json.error;
+    if (err && typeof err === 'object') {
+      const e = err as Json;
+      return [e.code, e.message].filter((v) => typeof v === 'string').join(': ') || 'no error description';
+    }
+    const parts = [err, json.error_description ?? json.message ?? json.Message].filter((v) => typeof v === 'string');
+    if (parts.length) return sanitize(parts.join(': '));
+    return 'no error description';
+  }
+  return res.body.length > 0 && res.body.length <= 300 && !res.body.includes('eyJ') ? sanitize(res.body) : `${res.body.length} bytes, not JSON`;
+}
+
+function sanitize(text: string): string {
+  // One line, and nothing that looks like a JWT.
+  return text.replace(/[\r\n]+/g, ' ').replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, '<token removed>').slice(0, 500);
+}
+
+/** Maps a refusal to the advice that fits it. */
+export function refusal(label: string, res: HttpResponse, resource: string): ManagedIdentityError {
+  const text = errorText(res);
+  if (/identity not found|no managed identity|not assigned/i.test(text)) {
+    return new ManagedIdentityError('refused', 'IdentityNotFound', label, text);
+  }
+  if (/multiple user assigned identities/i.test(text)) {
+    return new ManagedIdentityError('refused', 'MultipleIdentities', label, text);
+  }
+  if (/invalid_resource|AADSTS500011|resource principal/i.test(text)) {
+    return new ManagedIdentityError('refused', 'UnknownResource', label, resource, text);
+  }
+  return new ManagedIdentityError('refused', 'EndpointRefused', label, res.status, text);
+}

@@ -1,0 +1,68 @@
+/**
+ * ManagedIdentityToken@1: reads the inputs, asks the core for a token, and
+ * hands it to later steps as a secret variable (and an output variable),
+ * with its expiry and the identity's IDs beside it.
+ */
+import * as path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import { acquireToken, TokenResult } from '../../src/core/acquire';
+import { describeIdentity } from '../../src/core/identity';
+import { clientIdOf, describeClaims } from '../../src/core/jwt';
+import { closeHttpAgents } from '../../src/core/http';
+import { readIdentityInputs, readVariableName } from '../common/inputs';
+import { locMessage, logRetry, maskToken, runTask } from '../common/report';
+
+async function main(): Promise<void> {
+  tl.setResourcePath(path.join(__dirname, 'task.json'));
+  const audience = tl.getInput('audience') ?? '';
+  const variableName = readVariableName();
+  const { identity, timeoutSeconds } = readIdentityInputs();
+
+  const started = Date.now();
+  const result = await acquireToken({ audience, identity, timeoutSeconds, onRetry: logRetry });
+  maskToken(result.token);
+  console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(identity), Date.now() - started));
+  showClaims(result);
+  for (const w of result.warnings) tl.warning(locMessage(w));
+  publish(variableName, result);
+  tl.setResult(tl.TaskResult.Succeeded, tl.loc('Done', variableName));
+}
+
+function showClaims(result: TokenResult): void {
+  if (!result.claims) {
+    console.log(tl.loc('TokenNotJwt'));
+    return;
+  }
+  console.log(tl.loc('ClaimsHeader'));
+  for (const [name, value] of describeClaims(result.claims)) console.log(`  ${name.padEnd(9)} ${value}`);
+}
+
+/** The variables later steps read: the token as a secret, the rest as plain values; each also as an output variable. */
+function publish(name: string, result: TokenResult): void {
+  const claims = result.claims;
+  const values: Array<[string, string | undefined]> = [
+    ['expiresOn', result.expiresOn.toISOString()],
+    ['expiresOnUnix', String(Math.floor(result.expiresOn.getTime() / 1000))],
+    ['tenantId', str(claims?.tid)],
+    ['clientId', clientIdOf(claims) ?? result.clientId],
+    ['objectId', str(claims?.oid)],
+    ['audience', str(claims?.aud) ?? result.resource ?? result.requestedResource],
+  ];
+  tl.setVariable(name, result.token, true);
+  tl.setVariable(name, result.token, true, true);
+  for (const [suffix, value] of values) {
+    if (value === undefined) continue;
+    tl.setVariable(`${name}.${suffix}`, value);
+    tl.setVariable(`${name}.${suffix}`, value, false, true);
+  }
+  const minutes = Math.round((result.expiresOn.getTime() - Date.now()) / 60000);
+  console.log(tl.loc('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', ')));
+  console.log(tl.loc('ExpiresOn', result.expiresOn.toISOString(), minutes));
+  console.log(tl.loc('UseInScript', name, name.replace(/[.\-\s]/g, '_').toUpperCase()));
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+void runTask(main).finally(() => closeHttpAgents());

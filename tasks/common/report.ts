@@ -1,0 +1,42 @@
+/**
+ * How both tasks say things: core messages through tl.loc, the task result,
+ * and a guard that keeps any token out of the log.
+ */
+import * as tl from 'azure-pipelines-task-lib/task';
+import { isManagedIdentityError } from '../../src/core/errors';
+import type { Message } from '../../src/core/messages';
+import { jwtSecretSegments } from '../../src/core/jwt';
+import type { RetryEvent } from '../../src/core/retry';
+import { InputError } from './inputs';
+
+export function locMessage(m: Message): string {
+  return tl.loc(m.key, ...m.args);
+}
+
+/** Registers a token (and its payload and signature segments) with the agent's log masking. */
+export function maskToken(token: string): void {
+  tl.setSecret(token);
+  for (const segment of jwtSecretSegments(token)) tl.setSecret(segment);
+}
+
+export function logRetry(event: RetryEvent & { source: string }): void {
+  const text = tl.loc('Retrying', event.attempt, event.source, event.reason, (event.delayMs / 1000).toFixed(1));
+  if (event.last) console.log(text);
+  else tl.debug(text);
+}
+
+/** The localised, actionable text of any failure. */
+export function describeFailure(e: unknown): string {
+  if (isManagedIdentityError(e)) return tl.loc(e.key, ...e.args);
+  if (e instanceof InputError) return e.message;
+  return tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e));
+}
+
+/** Runs a task body: any failure ends the task Failed with its advice. */
+export async function runTask(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    tl.setResult(tl.TaskResult.Failed, describeFailure(e));
+  }
+}

