@@ -9,7 +9,7 @@ import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { describeIdentity } from '../../src/core/identity';
 import { clientIdOf, describeClaims } from '../../src/core/jwt';
 import { closeHttpAgents } from '../../src/core/http';
-import { readIdentityInputs, readVariableName } from '../common/inputs';
+import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
 import { locMessage, logRetry, maskToken, runTask } from '../common/report';
 
 async function main(): Promise<void> {
@@ -17,9 +17,10 @@ async function main(): Promise<void> {
   const audience = tl.getInput('audience') ?? '';
   const variableName = readVariableName();
   const { identity, timeoutSeconds } = readIdentityInputs();
+  const cloud = readCloud();
 
   const started = Date.now();
-  const result = await acquireToken({ audience, identity, timeoutSeconds, onRetry: logRetry });
+  const result = await acquireToken({ audience, identity, cloud, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
   console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(identity), Date.now() - started));
   showClaims(result);

@@ -4,6 +4,7 @@
  * input and the fix.
  */
 import * as tl from 'azure-pipelines-task-lib/task';
+import { Cloud, CLOUDS, customCloud, isCloudName } from '../../src/core/clouds';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { IdentityIdType, IdentitySelector, SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
 
@@ -44,4 +45,26 @@ export function readVariableName(input = 'variableName', fallback = 'ManagedIden
   const name = (tl.getInput(input) ?? '').trim() || fallback;
   if (!VARIABLE_NAME.test(name) || name.length > 100 || RESERVED.test(name)) throw new InputError(tl.loc('VariableNameInvalid', input, name));
   return name;
+}
+
+/**
+ * The cloud: a preset (AzureCloud, AzureUSGovernment, AzureChinaCloud) or Custom with
+ * armEndpoint (a URL) and armAudience (default: the endpoint), for Azure Stack Hub,
+ * private endpoints and the emulator.
+ */
+export function readCloud(): Cloud {
+  const name = (tl.getInput('cloud') ?? '').trim() || 'AzureCloud';
+  if (!isCloudName(name)) throw new InputError(tl.loc('InputChoiceInvalid', 'cloud', name, 'AzureCloud, AzureUSGovernment, AzureChinaCloud, Custom'));
+  if (name !== 'Custom') return CLOUDS[name];
+  const endpoint = (tl.getInput('armEndpoint') ?? '').trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
+    throw new InputError(tl.loc('ArmEndpointInvalid', endpoint));
+  }
+  return customCloud(url.toString(), tl.getInput('armAudience') ?? undefined);
 }

@@ -73,6 +73,28 @@ describe('ManagedIdentityToken@1', () => {
     });
   }
 
+  it('resolves presets in the chosen cloud, and in a Custom cloud to its Resource Manager audience', async () => {
+    const gov = await runTokenTask(emu, { audience: 'AzureResourceManager', cloud: 'AzureUSGovernment' });
+    assert.equal(gov.variables.get('ManagedIdentityToken.audience')?.value, 'https://management.usgovcloudapi.net/');
+    const custom = await runTokenTask(emu, { audience: 'AzureResourceManager', cloud: 'Custom', armEndpoint: 'https://management.local.azurestack.external', armAudience: 'https://management.azure.com/' });
+    assert.equal(custom.variables.get('ManagedIdentityToken.audience')?.value, 'https://management.azure.com/');
+    const stack = await runTokenTask(emu, { audience: 'AzureResourceManager', cloud: 'Custom', armEndpoint: 'https://management.azure.com' });
+    assert.equal(stack.variables.get('ManagedIdentityToken.audience')?.value, 'https://management.azure.com/');
+  });
+
+  for (const [what, inputs, pattern] of [
+    ['an unknown cloud', { cloud: 'AzureGermanCloud' }, /cloud has the value 'AzureGermanCloud'/],
+    ['a Custom cloud without a URL', { cloud: 'Custom', armEndpoint: 'not a url' }, /armEndpoint.*not an http\(s\) URL/],
+    ['a Custom cloud URL with credentials', { cloud: 'Custom', armEndpoint: 'https://user:pw@example.com/' }, /armEndpoint/],
+  ] as const) {
+    it(`fails on ${what} before any request`, async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager', ...inputs });
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', pattern);
+      assert.equal(emu.requests.length, 0);
+    });
+  }
+
   it('fails with advice when the identity is not found', async () => {
     const run = await runTokenTask(emu, { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' });
     assert.equal(run.result, 'Failed');
