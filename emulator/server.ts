@@ -6,10 +6,12 @@
  */
 import { once } from 'node:events';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Faults, FaultStep } from './faults';
 import { Machine, MachineOptions } from './identities';
 import { mintToken, MintedToken, MintInput } from './jwt';
+import { EmulatorCertificate, emulatorCertificate } from './tls';
 
 export interface Reply {
   status: number;
@@ -52,8 +54,10 @@ export class AzureEmulator {
   readonly minted: MintedToken[] = [];
   private readonly routes: Route[] = [];
   private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
+  private servers: Server[] = [];
   private baseUrl = '';
+  private httpsBaseUrl = '';
+  private certificate: EmulatorCertificate | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     this.machine = new Machine(options);
@@ -63,6 +67,18 @@ export class AzureEmulator {
   get url(): string {
     if (!this.baseUrl) throw new Error('The emulator is not started: call start() first.');
     return this.baseUrl;
+  }
+
+  /** https://127.0.0.1:<port>: the same routes over TLS with a self-signed certificate (see tls). */
+  get httpsUrl(): string {
+    if (!this.httpsBaseUrl) throw new Error('The emulator is not started: call start() first.');
+    return this.httpsBaseUrl;
+  }
+
+  /** The HTTPS listener's certificate: its PEM file to trust, its thumbprint to pin. */
+  get tls(): EmulatorCertificate {
+    if (!this.certificate) throw new Error('The emulator is not started: call start() first.');
+    return this.certificate;
   }
 
   route(name: string, method: string, path: string | RegExp, handler: Handler): this {
@@ -87,31 +103,37 @@ export class AzureEmulator {
     return this.requests.filter((r) => r.route === route);
   }
 
-  async start(port = 0): Promise<this> {
-    const server = createServer((req, res) => void this.dispatch(req, res));
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  /** Listens on loopback: HTTP on `port` (0: any free one) and HTTPS on a free port. */
+  async start(port = 0, certificate?: EmulatorCertificate): Promise<this> {
+    this.certificate = certificate ?? (await emulatorCertificate());
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.dispatch(req, res);
+    const http = createServer(handler);
+    const https = createHttpsServer({ cert: this.certificate.cert, key: this.certificate.key }, handler);
+    for (const [server, p] of [[http, port], [https, 0]] as const) {
+      server.on('connection', (s: Socket) => {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+      });
+      server.listen(p, '127.0.0.1');
+      await once(server, 'listening');
+      this.servers.push(server);
+    }
+    this.baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    this.httpsBaseUrl = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
     return this;
   }
 
   /** Lets the process exit while the emulator still listens (for scripts that run a task in-process). */
   unref(): this {
-    this.server?.unref();
+    for (const s of this.servers) s.unref();
     return this;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
+    const servers = this.servers;
+    this.servers = [];
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,0 +1,61 @@
+/** The emulator itself: the documented IMDS shapes, HTTPS with a pinned or trusted certificate, faults. */
+import { strict as assert } from 'node:assert';
+import { X509Certificate } from 'node:crypto';
+import { request } from 'node:https';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, startEmulator } from '../emulator';
+import { decodeJwtClaims } from '../src/core/jwt';
+import { watchEmulator } from './helpers/scan';
+
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string; cert: X509Certificate }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, headers: { Metadata: 'true' } }, (res) => {
+      const peer = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate();
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cert: peer! }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe('the emulator', () => {
+  let emu: AzureEmulator;
+  before(async () => {
+    emu = await startEmulator({ userAssigned: ['one'] });
+    watchEmulator(emu);
+  });
+  after(() => emu.stop());
+
+  it('answers IMDS tokens with string fields only', async () => {
+    const res = await fetch(`${emu.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net`, { headers: { Metadata: 'true' } });
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(res.status, 200);
+    for (const [k, v] of Object.entries(body)) assert.equal(typeof v, 'string', k);
+    assert.deepEqual(Object.keys(body).sort(), ['access_token', 'client_id', 'expires_in', 'expires_on', 'ext_expires_in', 'not_before', 'resource', 'token_type']);
+    const claims = decodeJwtClaims(body.access_token as string);
+    assert.equal(claims?.aud, 'https://vault.azure.net');
+    assert.match(String(claims?.xms_emulator), /^emu-/);
+  });
+
+  it('refuses requests through a proxy and unknown api-versions as IMDS does', async () => {
+    const proxied = await fetch(`${emu.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x`, { headers: { Metadata: 'true', 'X-Forwarded-For': '10.0.0.1' } });
+    assert.equal(proxied.status, 400);
+    const old = await fetch(`${emu.url}/metadata/identity/oauth2/token?api-version=2010-01-01&resource=https://vault.azure.net`, { headers: { Metadata: 'true' } });
+    assert.equal(old.status, 400);
+  });
+
+  it('serves the same routes over HTTPS with a certificate that can be trusted or pinned', async () => {
+    const res = await httpsGet(`${emu.httpsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net`, emu.tls.cert);
+    assert.equal(res.status, 200);
+    assert.equal(res.cert.fingerprint.replace(/:/g, ''), emu.tls.thumbprint);
+    assert.ok(res.cert.checkIP('127.0.0.1'));
+  });
+
+  it('plays scripted faults in order, then answers normally', async () => {
+    emu.faults.script(IMDS_TOKEN_ROUTE, [{ status: 503, headers: { 'Retry-After': '2' } }, { status: 429, body: { error: 'throttled' } }]);
+    const url = `${emu.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(url, { headers: { Metadata: 'true' } })).status);
+    assert.deepEqual(statuses, [503, 429, 200]);
+  });
+});
