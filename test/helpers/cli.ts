@@ -5,7 +5,8 @@
  * once: a second copy, or a copy on stderr, is still a leak. Tests assert
  * stdout exactly, so the one copy taken out is the expected one.
  */
-import { spawn } from 'node:child_process';
+import { ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { AzureEmulator } from '../../emulator';
 import { CLI_BIN } from '../../scripts/paths';
 import { recordOutput } from './scan';
@@ -30,18 +31,31 @@ export interface CliOptions {
 export async function runMiToken(args: string[], options: CliOptions = {}): Promise<CliRun> {
   const file = options.command?.file ?? options.node ?? process.execPath;
   const argv = [...(options.command?.args ?? [CLI_BIN]), ...args];
-  const child = spawn(file, argv, { env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCommand(`mi-token ${args.join(' ')}`, file, argv, options.env ?? {}, options.emu).done;
+}
+
+/** Starts a command with PATH and env only; done resolves when it ends, with its output recorded for the scan. */
+export function startCommand(
+  label: string,
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  emu?: AzureEmulator,
+): { child: ChildProcessByStdio<null, Readable, Readable>; done: Promise<CliRun> } {
+  const child = spawn(file, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const done = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (c) => resolve(c));
+    child.on('close', (code) => {
+      const run = { code, stdout, stderr };
+      recordCliRun(label, run, emu);
+      resolve(run);
+    });
   });
-  const run = { code, stdout, stderr };
-  recordCliRun(`mi-token ${args.join(' ')}`, run, options.emu);
-  return run;
+  return { child, done };
 }
 
 export function recordCliRun(label: string, run: CliRun, emu?: AzureEmulator): void {
