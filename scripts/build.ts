@@ -3,11 +3,13 @@
  * build/extension: vss-extension.json, overview.md, LICENSE, images/ and, per
  * task, index.js next to task.json, task.loc.json, icon.png and Strings/.
  * The package carries no node_modules.
+ * buildCli bundles the mi-token command into bin/mi-token.js (package.json
+ * "bin"), self-contained, so the npm package needs no dependencies.
  */
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, STAGE, TASK_NAMES } from './paths';
+import { CLI_BIN, ROOT, STAGE, TASK_NAMES } from './paths';
 
 export async function buildExtension(): Promise<void> {
   rmSync(STAGE, { recursive: true, force: true });
@@ -37,9 +39,31 @@ export async function buildExtension(): Promise<void> {
   }
 }
 
+export async function buildCli(): Promise<void> {
+  await build({
+    entryPoints: [join(ROOT, 'src', 'cli', 'mi-token.ts')],
+    outfile: CLI_BIN,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    banner: { js: '#!/usr/bin/env node' },
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
+  chmodSync(CLI_BIN, 0o755);
+}
+
+/** The extension and the command: what npm run build, npm run package and npm test need. */
+export async function buildAll(): Promise<void> {
+  await buildExtension();
+  await buildCli();
+}
+
 if (require.main === module) {
-  buildExtension().then(
-    () => console.log(`Built ${TASK_NAMES.join(', ')} into ${STAGE}`),
+  buildAll().then(
+    () => console.log(`Built ${TASK_NAMES.join(', ')} into ${STAGE}, and ${CLI_BIN}`),
     (e: unknown) => {
       console.error(e);
       process.exit(1);

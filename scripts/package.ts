@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildExtension } from './build';
+import { buildAll } from './build';
 import { DIST, ROOT, STAGE } from './paths';
 
 export function vsixPath(publisher?: string): string {
@@ -29,7 +29,7 @@ export function packageExtension(publisher?: string): string {
 if (require.main === module) {
   const i = process.argv.indexOf('--publisher');
   const publisher = i > 0 ? process.argv[i + 1] : process.env.PUBLISHER || undefined;
-  buildExtension()
+  buildAll()
     .then(() => console.log(`Packaged ${packageExtension(publisher)}`))
     .catch((e: unknown) => {
       console.error(e instanceof Error ? e.message : e);

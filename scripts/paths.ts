@@ -10,3 +10,6 @@ export type TaskName = (typeof TASK_NAMES)[number];
 export function stagedTask(name: TaskName): string {
   return join(STAGE, 'tasks', name);
 }
+
+/** The mi-token command, bundled with a #! line (package.json "bin"). */
+export const CLI_BIN = join(ROOT, 'bin', 'mi-token.js');

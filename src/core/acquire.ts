@@ -12,13 +12,15 @@ import { describeIdentity, IdentitySelector, SYSTEM_ASSIGNED } from './identity'
 import { clientIdOf, decodeJwtClaims, TokenClaims } from './jwt';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
 import { imdsSource } from './sources/imds';
-import type { AccessToken, TokenSource } from './sources/types';
+import type { AccessToken, SourceName, TokenSource } from './sources/types';
 import { parseTokenResponse, refusal } from './token-response';
 
 export interface AcquireOptions {
   /** The audience input: a preset name, resource URI, App ID URI, GUID or one /.default scope. */
   audience: string;
   identity?: IdentitySelector;
+  /** Which endpoint to ask: 'auto' (default) detects it from the environment; a source name forces that one. */
+  source?: SourceChoice;
   cloud?: Cloud;
   /** Overall deadline for all attempts, in seconds (default 120). */
   timeoutSeconds?: number;
@@ -45,8 +47,17 @@ export interface TokenResult extends AccessToken {
 
 const RETRY_STATUSES = new Set([404, 408, 410, 429, 500, 502, 503, 504]);
 
-export function selectSource(_env: NodeJS.ProcessEnv): TokenSource {
-  return imdsSource;
+/** Every source a caller can force by name. */
+export const SOURCES: readonly TokenSource[] = [imdsSource];
+export type SourceChoice = 'auto' | SourceName;
+/** What a source option accepts: 'auto', then each source's name. */
+export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', ...SOURCES.map((s) => s.name)];
+
+export function selectSource(_env: NodeJS.ProcessEnv, choice: SourceChoice = 'auto'): TokenSource {
+  if (choice === 'auto') return imdsSource;
+  const forced = SOURCES.find((s) => s.name === choice);
+  if (!forced) throw new Error(`Unknown token source '${String(choice)}'; expected one of ${SOURCE_CHOICES.join(', ')}.`);
+  return forced;
 }
 
 export async function acquireToken(options: AcquireOptions): Promise<TokenResult> {
@@ -57,7 +68,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const timeoutSeconds = options.timeoutSeconds ?? 120;
   const started = clock.now();
   const deadline = started + timeoutSeconds * 1000;
-  const source = selectSource(env);
+  const source = selectSource(env, options.source);
   const request = source.request({ resource, identity, env });
   const requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
   const probeTimeoutMs = options.probeTimeoutMs ?? 3_000;

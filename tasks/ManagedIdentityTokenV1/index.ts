@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { describeIdentity } from '../../src/core/identity';
-import { clientIdOf, describeClaims } from '../../src/core/jwt';
+import { describeClaims } from '../../src/core/jwt';
 import { closeHttpAgents } from '../../src/core/http';
+import { tokenFacts } from '../../src/core/token-facts';
 import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
 import { locMessage, logRetry, maskToken, runTask } from '../common/report';
 
@@ -40,14 +41,14 @@ function showClaims(result: TokenResult): void {
 
 /** The variables later steps read: the token as a secret, the rest as plain values; each also as an output variable. */
 function publish(name: string, result: TokenResult): void {
-  const claims = result.claims;
+  const facts = tokenFacts(result);
   const values: Array<[string, string | undefined]> = [
-    ['expiresOn', result.expiresOn.toISOString()],
-    ['expiresOnUnix', String(Math.floor(result.expiresOn.getTime() / 1000))],
-    ['tenantId', str(claims?.tid)],
-    ['clientId', clientIdOf(claims) ?? result.clientId],
-    ['objectId', str(claims?.oid)],
-    ['audience', str(claims?.aud) ?? result.resource ?? result.requestedResource],
+    ['expiresOn', facts.expiresOn],
+    ['expiresOnUnix', String(facts.expiresOnUnix)],
+    ['tenantId', facts.tenantId],
+    ['clientId', facts.clientId],
+    ['objectId', facts.objectId],
+    ['audience', facts.audience],
   ];
   tl.setVariable(name, result.token, true);
   tl.setVariable(name, result.token, true, true);
@@ -60,10 +61,6 @@ function publish(name: string, result: TokenResult): void {
   console.log(tl.loc('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', ')));
   console.log(tl.loc('ExpiresOn', result.expiresOn.toISOString(), minutes));
   console.log(tl.loc('UseInScript', name, name.replace(/[.\-\s]/g, '_').toUpperCase()));
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v ? v : undefined;
 }
 
 void runTask(main).finally(() => closeHttpAgents());

@@ -5,8 +5,8 @@
  */
 import * as tl from 'azure-pipelines-task-lib/task';
 import { Cloud, CLOUDS, customCloud, isCloudName } from '../../src/core/clouds';
-import { ManagedIdentityError } from '../../src/core/errors';
 import { IdentityIdType, IdentitySelector, SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
+import { parseTimeoutSeconds } from '../../src/core/timeout';
 
 /** A bad input: the message is already localised. */
 export class InputError extends Error {}
@@ -32,9 +32,7 @@ export function readIdentityInputs(): IdentityInputs {
 }
 
 function readTimeoutSeconds(): number {
-  const raw = (tl.getInput('timeoutSeconds') ?? '').trim() || '120';
-  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new ManagedIdentityError('badInput', 'TimeoutInvalid', raw);
-  return Number(raw);
+  return parseTimeoutSeconds(tl.getInput('timeoutSeconds') ?? '');
 }
 
 /** Azure Pipelines variable names: letters, digits, '.', '_' and '-'; no reserved prefixes. */

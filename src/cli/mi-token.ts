@@ -1,0 +1,105 @@
+/**
+ * mi-token: the token engine as a command, for agent start scripts.
+ *   ./config.sh --unattended --auth pat --token "$(mi-token)" ...
+ * stdout holds the chosen output and nothing else; every message goes to
+ * stderr as one line; the exit code says what went wrong (see EXIT).
+ */
+import { acquireToken, TokenResult } from '../core/acquire';
+import type { ErrorKind } from '../core/errors';
+import { isManagedIdentityError } from '../core/errors';
+import { closeHttpAgents } from '../core/http';
+import { formatMessage, Message } from '../core/messages';
+import type { RetryEvent } from '../core/retry';
+import { Command, parseCommandLine, TokenCommand, usage, UsageError } from './args';
+import { claimsText, fileContent, formatOutput } from './output';
+import { writeSecretFile } from './write-file';
+import { version } from '../../package.json';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, noEndpoint: 3, refused: 4, timeout: 5 } as const;
+
+const EXIT_BY_KIND: Record<ErrorKind, number> = {
+  badInput: EXIT.usage,
+  noEndpoint: EXIT.noEndpoint,
+  refused: EXIT.refused,
+  badResponse: EXIT.refused,
+  timeout: EXIT.timeout,
+};
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs the command; returns the exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const say = (text: string) => io.stderr(`mi-token: ${text.replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
+  try {
+    const command: Command = parseCommandLine(argv);
+    if (command.command === 'help') io.stdout(usage());
+    else if (command.command === 'version') io.stdout(`${version}\n`);
+    else await getToken(command, io, say);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof UsageError || (isManagedIdentityError(e) && e.kind === 'badInput')) {
+      say(isManagedIdentityError(e) ? formatMessage(e.key, e.args) : e.message);
+      io.stderr(`\n${usage()}`);
+      return EXIT.usage;
+    }
+    if (isManagedIdentityError(e)) {
+      say(formatMessage(e.key, e.args));
+      return EXIT_BY_KIND[e.kind];
+    }
+    if (e instanceof FileError) {
+      say(e.message);
+      return EXIT.failed;
+    }
+    say(`unexpected error: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.failed;
+  } finally {
+    await closeHttpAgents();
+  }
+}
+
+class FileError extends Error {}
+
+async function getToken(command: TokenCommand, io: Io, say: (text: string) => void): Promise<void> {
+  const result: TokenResult = await acquireToken({
+    audience: command.audience,
+    identity: command.identity,
+    source: command.source,
+    cloud: command.cloud,
+    timeoutSeconds: command.timeoutSeconds,
+    env: io.env,
+    onRetry: (event: RetryEvent & { source: string }) =>
+      say(`attempt ${event.attempt} at ${event.source} failed (${event.reason}); retrying in ${(event.delayMs / 1000).toFixed(1)} s.`),
+  });
+  for (const w of result.warnings) say(`warning: ${messageText(w)}`);
+  if (command.claims) io.stderr(claimsText(result));
+  if (command.file === undefined) {
+    io.stdout(formatOutput(command.output, result));
+    return;
+  }
+  try {
+    writeSecretFile(command.file, fileContent(command.output, result));
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new FileError(`could not write ${command.file} (${why}). Check that its folder exists and is writable.`);
+  }
+}
+
+function messageText(m: Message): string {
+  return formatMessage(m.key, m.args);
+}
+
+if (require.main === module) {
+  const io: Io = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  };
+  // exitCode, not exit(): stdout is flushed before the process ends.
+  void main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
+}

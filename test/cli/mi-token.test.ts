@@ -1,0 +1,278 @@
+/**
+ * mi-token end to end: the bundled command (bin/mi-token.js, built by npm
+ * test) run as a child process against the emulator, once per token source.
+ * A source is one row of SOURCES: its name, the environment that points it
+ * at an emulator, its token route and the query parameter of each
+ * user-assigned selector it supports.
+ *
+ * stdout is asserted exactly: the token and one newline for --output token
+ * (so "$(mi-token)" is the token), nothing at all with --file.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
+import type { SourceName } from '../../src/core/sources/types';
+import type { IdentityIdType } from '../../src/core/identity';
+import { usage } from '../../src/cli/args';
+import { CLI_BIN, ROOT } from '../../scripts/paths';
+import { runMiToken } from '../helpers/cli';
+import { watchEmulator } from '../helpers/scan';
+
+interface SourceCase {
+  name: SourceName;
+  env(emu: AzureEmulator): Record<string, string>;
+  route: string;
+  /** The query parameter of each user-assigned selector the source supports. */
+  selectors: Partial<Record<IdentityIdType, string>>;
+}
+
+const SOURCES: SourceCase[] = [
+  { name: 'imds', env: imdsEnv, route: IMDS_TOKEN_ROUTE, selectors: { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' } },
+];
+
+const AZURE_DEVOPS = '499b84ac-1321-427f-aa17-267ca6975798';
+const USAGE_FIRST_LINE = usage().split('\n')[0];
+const SELECTOR_OPTION: Record<IdentityIdType, string> = { clientId: '--client-id', objectId: '--object-id', resourceId: '--resource-id' };
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mi-token-'));
+}
+
+describe('the bundled mi-token', () => {
+  before(function () {
+    if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing: npm test builds it (scripts/build.ts buildCli) first.`);
+  });
+
+  for (const source of SOURCES) {
+    describe(`mi-token on ${source.name}`, () => {
+      let emu: AzureEmulator;
+      let env: Record<string, string>;
+      const run = (args: string[]) => runMiToken(args, { env, emu });
+
+      beforeEach(async () => {
+        emu = await startEmulator({ userAssigned: ['agent-pool', 'other'] });
+        watchEmulator(emu);
+        env = source.env(emu);
+      });
+      afterEach(() => emu.stop());
+
+      for (const sourceArgs of [[], ['--source', 'auto'], ['--source', source.name]]) {
+        it(`prints exactly the Azure DevOps token and a newline on stdout (${sourceArgs.join(' ') || 'no --source'})`, async () => {
+          const r = await run(sourceArgs);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.stdout, `${emu.minted[0].token}\n`);
+          assert.equal(r.stderr, '');
+          const [req] = emu.received(source.route);
+          assert.equal(new URL(req.url, 'http://x').searchParams.get('resource'), AZURE_DEVOPS);
+        });
+      }
+
+      it('prints JSON with the token, expiry and identity', async () => {
+        const r = await run(['--output', 'json', '--audience', 'AzureResourceManager']);
+        assert.equal(r.code, 0, r.stderr);
+        const minted = emu.minted[0];
+        const id = emu.machine.systemAssigned!;
+        assert.ok(r.stdout.endsWith('}\n') && r.stdout.split('\n').length === 2, 'one line of JSON');
+        assert.deepEqual(JSON.parse(r.stdout), {
+          token: minted.token,
+          expiresOn: new Date((minted.claims.exp as number) * 1000).toISOString(),
+          tenantId: emu.machine.tenantId,
+          objectId: id.objectId,
+          clientId: id.clientId,
+        });
+        assert.equal(minted.claims.aud, 'https://management.azure.com/');
+      });
+
+      it('prints export lines that a shell can eval', async () => {
+        const r = await run(['--output', 'env']);
+        assert.equal(r.code, 0, r.stderr);
+        const minted = emu.minted[0];
+        const id = emu.machine.systemAssigned!;
+        const expires = new Date((minted.claims.exp as number) * 1000).toISOString();
+        assert.equal(
+          r.stdout,
+          [
+            `export MI_TOKEN='${minted.token}'`,
+            `export MI_TOKEN_EXPIRES_ON='${expires}'`,
+            `export MI_TENANT_ID='${emu.machine.tenantId}'`,
+            `export MI_OBJECT_ID='${id.objectId}'`,
+            `export MI_CLIENT_ID='${id.clientId}'`,
+            '',
+          ].join('\n'),
+        );
+        // The shell compares the token itself, so it is never printed.
+        const script = 'eval "$1"; [ "$MI_TOKEN" = "$EXPECTED" ] && printf "%s %s" "$MI_OBJECT_ID" "$MI_TOKEN_EXPIRES_ON"';
+        const shown = execFileSync('sh', ['-c', script, 'sh', r.stdout], { env: { PATH: process.env.PATH, EXPECTED: minted.token }, encoding: 'utf8' });
+        assert.equal(shown, `${id.objectId} ${expires}`);
+      });
+
+      for (const [kind, param] of Object.entries(source.selectors) as Array<[IdentityIdType, string]>) {
+        it(`selects a user-assigned identity with ${SELECTOR_OPTION[kind]} (${param} on the wire)`, async () => {
+          const target = emu.machine.userAssigned[1];
+          const r = await run([SELECTOR_OPTION[kind], target[kind], '--output', 'json']);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(new URL(emu.received(source.route)[0].url, 'http://x').searchParams.get(param), target[kind]);
+          assert.equal((JSON.parse(r.stdout) as { objectId: string }).objectId, target.objectId);
+        });
+      }
+
+      it('prints the decoded claims to stderr with --claims, never the token', async () => {
+        const r = await run(['--claims']);
+        assert.equal(r.code, 0, r.stderr);
+        const minted = emu.minted[0];
+        assert.equal(r.stdout, `${minted.token}\n`);
+        for (const claim of ['aud', 'iss', 'tid', 'oid', 'appid', 'xms_mirid', 'exp']) assert.match(r.stderr, new RegExp(`^  ${claim} `, 'm'));
+        assert.match(r.stderr, new RegExp(`^  oid +${emu.machine.systemAssigned!.objectId}$`, 'm'));
+        assert.ok(!r.stderr.includes(minted.token.split('.')[1]), 'no token segment on stderr');
+      });
+
+      it('says each retry on stderr, one line each, and still prints only the token', async () => {
+        emu.faults.script(source.route, { status: 429, headers: { 'Retry-After': '0' }, body: { error: 'too_many_requests' } }, 2);
+        const r = await run([]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `${emu.minted[0].token}\n`);
+        assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+          `mi-token: attempt 1 at ${source.name} failed (HTTP 429); retrying in 0.0 s.`,
+          `mi-token: attempt 2 at ${source.name} failed (HTTP 429); retrying in 0.0 s.`,
+        ]);
+      });
+
+      describe('--file', () => {
+        it('writes the token alone with mode 0600 and prints nothing', async () => {
+          const dir = tempDir();
+          const file = join(dir, 'token');
+          const r = await run(['--file', file]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.stdout, '');
+          assert.equal(r.stderr, '');
+          assert.equal(readFileSync(file, 'utf8'), emu.minted[0].token);
+          assert.equal(statSync(file).mode & 0o777, 0o600);
+          assert.deepEqual(readdirSync(dir), ['token']);
+        });
+
+        it('replaces an existing file atomically, leaving no temporary file', async () => {
+          const dir = tempDir();
+          const file = join(dir, 'agent.env');
+          writeFileSync(file, 'export MI_TOKEN=old\n');
+          chmodSync(file, 0o644);
+          const before = statSync(file).ino;
+          const r = await run(['--file', file, '--output', 'env']);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.stdout, '');
+          const content = readFileSync(file, 'utf8');
+          assert.ok(content.startsWith(`export MI_TOKEN='${emu.minted[0].token}'\n`));
+          assert.equal(statSync(file).mode & 0o777, 0o600);
+          assert.notEqual(statSync(file).ino, before, 'a new file renamed into place, not the old one rewritten');
+          assert.deepEqual(readdirSync(dir), ['agent.env']);
+        });
+
+        it('fails with exit 1 and advice when the folder does not exist', async () => {
+          const dir = tempDir();
+          const r = await run(['--file', join(dir, 'missing', 'token')]);
+          assert.equal(r.code, 1);
+          assert.equal(r.stdout, '');
+          assert.match(r.stderr, /^mi-token: could not write .*missing\/token .*Check that its folder exists and is writable\.\n$/);
+          assert.deepEqual(readdirSync(dir), []);
+        });
+      });
+
+      for (const [what, args, pattern] of [
+        ['an unknown option', ['--token-type', 'bearer'], /^mi-token: Unknown option '--token-type'/],
+        ['a stray argument', ['AzureDevOps'], /^mi-token: Unexpected argument 'AzureDevOps'/],
+        ['an option without its value', ['--audience'], /^mi-token: Option '--audience <value>' argument missing/],
+        ['two identity selectors', ['--client-id', '11111111-2222-4333-8444-555555555555', '--object-id', '11111111-2222-4333-8444-555555555555'], /--client-id and --object-id exclude each other/],
+        ['an option given twice', ['--audience', 'KeyVault', '--audience', 'Storage'], /--audience is given more than once/],
+        ['a client ID that is not a GUID', ['--client-id', 'agent-pool'], /^mi-token: --client-id: identityId 'agent-pool' is not a GUID/],
+        ['a malformed audience', ['--audience', 'management.azure.com'], /^mi-token: The audience 'management.azure.com' is not a resource URI.*Example/],
+        ['an unknown source', ['--source', 'carrier-pigeon'], /^mi-token: --source 'carrier-pigeon' is not one of: auto, /],
+        ['an unknown cloud', ['--cloud', 'AzureGermanCloud'], /^mi-token: --cloud 'AzureGermanCloud' is not one of: AzureCloud, /],
+        ['an unknown output', ['--output', 'yaml'], /^mi-token: --output 'yaml' is not one of: token, json, env/],
+        ['a bad timeout', ['--timeout', '1.5'], /^mi-token: --timeout: timeoutSeconds '1.5' is not a positive whole number/],
+      ] as const) {
+        it(`exits 2 with the usage on ${what}, before any request`, async () => {
+          const r = await run([...args]);
+          assert.equal(r.code, 2, r.stderr);
+          assert.equal(r.stdout, '');
+          const [message, blank, first] = r.stderr.split('\n');
+          assert.match(message, pattern);
+          assert.equal(blank, '');
+          assert.equal(first, USAGE_FIRST_LINE);
+          assert.equal(emu.requests.length, 0);
+        });
+      }
+
+      it('exits 3 with the "not on an Azure host" advice when nothing listens', async () => {
+        await emu.stop();
+        const r = await run([]);
+        assert.equal(r.code, 3, r.stderr);
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, /^mi-token: No managed identity endpoint answered .*Azure-hosted agent.*\n$/);
+      });
+
+      for (const [what, args, pattern] of [
+        ['an identity that is not found', ['--client-id', '0f0f0f0f-1111-4222-8333-444444444444'], /^mi-token: .*Identity not found\. Enable a system-assigned identity/],
+        ['an audience the tenant does not know', ['--audience', 'api://nobody-registered-this'], /^mi-token: .*does not know the audience 'api:\/\/nobody-registered-this'.*AADSTS500011/],
+      ] as const) {
+        it(`exits 4 on ${what}`, async () => {
+          const r = await run([...args]);
+          assert.equal(r.code, 4, r.stderr);
+          assert.equal(r.stdout, '');
+          assert.match(r.stderr, pattern);
+          assert.equal(r.stderr.split('\n').length, 2, 'one line');
+        });
+      }
+
+      it('exits 4 on an answer that is not a token', async () => {
+        emu.faults.script(source.route, { status: 200, body: { token_type: 'Bearer' } });
+        const r = await run([]);
+        assert.equal(r.code, 4, r.stderr);
+        assert.match(r.stderr, /without an access_token/);
+      });
+
+      it('exits 5 when the endpoint hangs past --timeout', async () => {
+        emu.faults.script(source.route, { hang: true }, 10);
+        const r = await run(['--timeout', '1']);
+        assert.equal(r.code, 5, r.stderr);
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, /^mi-token: The managed identity endpoint .* did not answer within 1 seconds/);
+      });
+    });
+  }
+
+  describe('mi-token --help and --version', () => {
+    it('prints the usage on stdout and exits 0', async () => {
+      const r = await runMiToken(['--help']);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, usage());
+      assert.equal(r.stderr, '');
+    });
+
+    it('prints the package version', async () => {
+      const r = await runMiToken(['--version']);
+      const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      assert.equal(r.stdout, `${version}\n`);
+      assert.equal(r.code, 0);
+    });
+
+    it('runs under Node 20, the oldest the package supports', async function () {
+      const node20 = process.env.npm_node_execpath ?? process.execPath;
+      const version = execFileSync(node20, ['-v'], { encoding: 'utf8' }).trim();
+      if (!version.startsWith('v20.')) {
+        console.warn(`    SKIPPED: needs a Node 20 binary; ${node20} is ${version}.`);
+        this.skip();
+      }
+      const emu = await startEmulator();
+      watchEmulator(emu);
+      try {
+        const r = await runMiToken(['--output', 'json'], { env: imdsEnv(emu), emu, node: node20 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((JSON.parse(r.stdout) as { token: string }).token, emu.minted[0].token);
+      } finally {
+        await emu.stop();
+      }
+    });
+  });
+});

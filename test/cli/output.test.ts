@@ -1,0 +1,96 @@
+/** mi-token's output formats and secret file, in-process. */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import fs = require('node:fs');
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as sinon from 'sinon';
+import { claimsText, fileContent, formatOutput, shellQuote } from '../../src/cli/output';
+import { SECRET_FILE_MODE, writeSecretFile } from '../../src/cli/write-file';
+import type { TokenResult } from '../../src/core/acquire';
+
+/** A token result that is not a JWT (some audiences get opaque tokens). */
+const OPAQUE: TokenResult = {
+  token: 'opaque-token-value',
+  expiresOn: new Date('2030-01-16T05:24:12Z'),
+  requestedResource: 'https://example.com',
+  source: 'imds',
+  sourceLabel: 'IMDS',
+  identity: { kind: 'system' },
+  clientId: '11111111-2222-4333-8444-555555555555',
+  warnings: [],
+};
+
+describe('mi-token output', () => {
+  it('quotes any value so that sh reads it back unchanged', () => {
+    for (const value of ["it's", '$(echo no) `echo no` "y" \\n $HOME', '', "''", 'a\nb']) {
+      assert.equal(execFileSync('sh', ['-c', `printf %s ${shellQuote(value)}`], { encoding: 'utf8' }), value);
+    }
+  });
+
+  it('gives null JSON fields and empty env values when the token names no identity', () => {
+    assert.deepEqual(JSON.parse(formatOutput('json', OPAQUE)), {
+      token: 'opaque-token-value',
+      expiresOn: '2030-01-16T05:24:12.000Z',
+      tenantId: null,
+      objectId: null,
+      clientId: '11111111-2222-4333-8444-555555555555',
+    });
+    assert.equal(
+      formatOutput('env', OPAQUE),
+      "export MI_TOKEN='opaque-token-value'\nexport MI_TOKEN_EXPIRES_ON='2030-01-16T05:24:12.000Z'\nexport MI_TENANT_ID=''\nexport MI_OBJECT_ID=''\nexport MI_CLIENT_ID='11111111-2222-4333-8444-555555555555'\n",
+    );
+  });
+
+  it('puts the bare token in a file without a newline, other formats as printed', () => {
+    assert.equal(formatOutput('token', OPAQUE), 'opaque-token-value\n');
+    assert.equal(fileContent('token', OPAQUE), 'opaque-token-value');
+    assert.equal(fileContent('json', OPAQUE), formatOutput('json', OPAQUE));
+  });
+
+  it('says a token that is not a JWT has no claims', () => {
+    assert.match(claimsText(OPAQUE), /not a JWT/);
+    assert.ok(!claimsText(OPAQUE).includes(OPAQUE.token));
+  });
+});
+
+describe('writeSecretFile', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(join(tmpdir(), 'secret-'));
+  });
+  afterEach(() => sinon.restore());
+
+  it('creates the temporary file exclusively with mode 0600, so it is never readable by others', () => {
+    const open = sinon.spy(fs, 'openSync');
+    const old = process.umask(0);
+    try {
+      writeSecretFile(join(dir, 'token'), 'value');
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(open.callCount, 1);
+    assert.deepEqual(open.firstCall.args.slice(1), ['wx', SECRET_FILE_MODE]);
+    assert.match(String(open.firstCall.args[0]), /\/\.token\.\d+\.[0-9a-f]{12}\.tmp$/);
+    assert.equal(fs.statSync(join(dir, 'token')).mode & 0o777, 0o600);
+  });
+
+  it('keeps the old file whole when writing fails half way, and leaves no temporary file', () => {
+    const file = join(dir, 'token');
+    fs.writeFileSync(file, 'old token');
+    const write = fs.writeSync;
+    sinon.stub(fs, 'writeSync').callsFake(((fd: number, data: Buffer, offset: number) => {
+      if (offset > 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      return write(fd, data, 0, 4);
+    }) as typeof fs.writeSync);
+    assert.throws(() => writeSecretFile(file, 'a new token that does not fit'), /ENOSPC/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'old token');
+    assert.deepEqual(fs.readdirSync(dir), ['token']);
+  });
+
+  it('leaves no temporary file when the target cannot be replaced', () => {
+    fs.mkdirSync(join(dir, 'token'));
+    assert.throws(() => writeSecretFile(join(dir, 'token'), 'value'), /EISDIR|ENOTEMPTY|EEXIST|EPERM/);
+    assert.deepEqual(fs.readdirSync(dir), ['token']);
+  });
+});
