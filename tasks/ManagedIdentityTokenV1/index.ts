@@ -9,20 +9,23 @@ import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { describeIdentity } from '../../src/core/identity';
 import { clientIdOf, describeClaims } from '../../src/core/jwt';
 import { closeHttpAgents } from '../../src/core/http';
+import { closeNetworkDispatchers } from '../../src/core/network';
 import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
+import { readAgentNetwork } from '../common/network';
 import { locMessage, logRetry, maskToken, runTask } from '../common/report';
 
 async function main(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
   const audience = tl.getInput('audience') ?? '';
   const variableName = readVariableName();
-  const { identity, timeoutSeconds } = readIdentityInputs();
+  const { identity, timeoutSeconds, identitySource } = readIdentityInputs();
   const cloud = readCloud();
 
   const started = Date.now();
-  const result = await acquireToken({ audience, identity, cloud, timeoutSeconds, onRetry: logRetry });
+  const network = readAgentNetwork();
+  const result = await acquireToken({ audience, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
-  console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(identity), Date.now() - started));
+  console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(result.identity), Date.now() - started));
   showClaims(result);
   for (const w of result.warnings) tl.warning(locMessage(w));
   publish(variableName, result);
@@ -66,4 +69,4 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
 }
 
-void runTask(main).finally(() => closeHttpAgents());
+void runTask(main).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));

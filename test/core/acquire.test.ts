@@ -1,23 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { createServer } from 'node:net';
 import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
-import { acquireToken, AcquireOptions } from '../../src/core/acquire';
-import { ManagedIdentityError } from '../../src/core/errors';
+import { acquireToken } from '../../src/core/acquire';
 import { userAssigned } from '../../src/core/identity';
 import { watchEmulator } from '../helpers/scan';
-
-/** Retries scaled down 100×, so fault tests take milliseconds. */
-const FAST = { baseDelayMs: 10, maxDelayMs: 100, goneWindowMs: 700 };
-
-async function failure(options: AcquireOptions): Promise<ManagedIdentityError> {
-  try {
-    await acquireToken(options);
-  } catch (e) {
-    assert.ok(e instanceof ManagedIdentityError, `expected a ManagedIdentityError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a failure');
-}
+import { failure, FAST } from '../helpers/sources';
 
 /** A loopback port with nothing listening. */
 async function closedPort(): Promise<number> {
