@@ -105,12 +105,16 @@ describe('acquireToken on IMDS', () => {
   }
 
   it('honours Retry-After on 429 (measured delay at least the header)', async () => {
-    emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, headers: { 'Retry-After': '1' }, body: { error: 'too_many_requests' } });
+    emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, headers: { 'Retry-After': '7' }, body: { error: 'too_many_requests' } });
+    // A clock whose sleeps pass at once: the delay is measured on it, not waited for.
+    let now = Date.now();
+    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
     const delays: number[] = [];
-    const started = Date.now();
-    await acquireToken({ audience: 'AzureResourceManager', env, retryPolicy: FAST, onRetry: (e) => delays.push(e.delayMs) });
-    assert.deepEqual(delays, [1000]);
-    assert.ok(Date.now() - started >= 1000);
+    const started = clock.now();
+    await acquireToken({ audience: 'AzureResourceManager', env, clock, onRetry: (e) => delays.push(e.delayMs) });
+    assert.deepEqual(delays, [7000]);
+    assert.ok(clock.now() - started >= 7000);
+    assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 2);
   });
 
   it('gives up after the retry budget with the last error', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { selectSource } from '../../src/core/acquire';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { userAssigned } from '../../src/core/identity';
+import { endpointUrl } from '../../src/core/sources/common';
 import { parseIdentitySource, SOURCES } from '../../src/core/sources/select';
 import { SOURCE_NAMES } from '../../src/core/sources/types';
 
@@ -78,5 +79,14 @@ describe('token source selection', () => {
     assert.equal(parseIdentitySource(undefined), 'auto');
     assert.equal(parseIdentitySource(' azureArc '), 'azureArc');
     assert.throws(() => parseIdentitySource('vm'), (e: ManagedIdentityError) => e.key === 'IdentitySourceInvalid' && /auto, workloadIdentity/.test(e.message));
+  });
+});
+
+describe('endpoint variables', () => {
+  it('refuses a malformed endpoint without repeating credentials it may hold', () => {
+    assert.throws(
+      () => endpointUrl({ IDENTITY_ENDPOINT: 'ftp://user:hunter2@host/x' }, 'IDENTITY_ENDPOINT'),
+      (e: ManagedIdentityError) => e.key === 'EndpointVariableInvalid' && !e.message.includes('hunter2') && e.message.includes('ftp://***@host/x'),
+    );
   });
 });

@@ -25,7 +25,8 @@ export function endpointUrl(env: NodeJS.ProcessEnv, name: string, scheme: 'http(
     url = undefined;
   }
   const ok = url && (scheme === 'https' ? url.protocol === 'https:' : /^https?:$/.test(url.protocol)) && !url.username && !url.password;
-  if (!url || !ok) throw new ManagedIdentityError('badInput', 'EndpointVariableInvalid', name, raw, scheme);
+  // Never repeat credentials a URL may carry.
+  if (!url || !ok) throw new ManagedIdentityError('badInput', 'EndpointVariableInvalid', name, raw.replace(/\/\/[^/]*@/, '//***@'), scheme);
   return url;
 }
 
