@@ -13,6 +13,18 @@ export interface EmulatedIdentity {
   name: string;
 }
 
+/** A federated identity credential on a user-assigned identity: which external tokens Entra ID accepts for it. */
+export interface FederatedCredential {
+  identity: EmulatedIdentity;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+}
+
+export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+/** The Kubernetes service account the emulated agent pod runs as. */
+export const AGENT_SERVICE_ACCOUNT = 'system:serviceaccount:azure-pipelines:agent';
+
 export interface MachineOptions {
   tenantId?: string;
   subscriptionId?: string;
@@ -53,6 +65,10 @@ export class Machine {
   readonly userAssigned: EmulatedIdentity[];
   readonly knownResources: Set<string>;
   tokenLifetimeSeconds: number;
+  /** The AKS cluster's OIDC issuer, for workload identity. */
+  readonly oidcIssuer: string;
+  /** One per user-assigned identity by default: the agent's service account from the cluster's issuer. */
+  readonly federatedCredentials: FederatedCredential[];
 
   constructor(options: MachineOptions = {}) {
     this.tenantId = options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -72,6 +88,13 @@ export class Machine {
     }));
     this.knownResources = new Set([...WELL_KNOWN_RESOURCES, ...(options.extraResources ?? [])].map(normaliseResource));
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 86_399;
+    this.oidcIssuer = `https://eastus.oic.prod-aks.azure.com/${this.tenantId}/${randomUUID()}/`;
+    this.federatedCredentials = this.userAssigned.map((identity) => ({
+      identity,
+      issuer: this.oidcIssuer,
+      subject: AGENT_SERVICE_ACCOUNT,
+      audiences: [TOKEN_EXCHANGE_AUDIENCE],
+    }));
   }
 
   /** Picks the identity a request names, as IMDS does. */

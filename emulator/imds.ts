@@ -6,6 +6,7 @@
  */
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
+import { IdentityQuery, issueToken } from './tokens';
 
 export const IMDS_TOKEN_ROUTE = 'imds.token';
 const IMDS_TOKEN_VERSIONS = new Set(['2018-02-01', '2019-08-01', '2019-11-01', '2020-06-01', '2021-02-01', '2023-07-01', '2025-04-07']);
@@ -36,34 +37,16 @@ function imdsToken(emu: AzureEmulator, { url, header }: RequestContext): Reply {
   });
 }
 
-/** The IMDS-shaped token answer, shared by the protocols that copy it. */
-export function tokenReply(
-  emu: AzureEmulator,
-  resource: string,
-  by: { clientId?: string; objectId?: string; resourceId?: string },
-): Reply {
-  const m = emu.machine;
-  if (!m.knowsResource(resource)) {
-    return badRequest(
-      'invalid_resource',
-      `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${m.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
-    );
-  }
-  const selected = m.select(by);
-  if (!selected.ok) {
-    return selected.reason === 'multiple'
-      ? badRequest('invalid_request', 'Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request')
-      : badRequest('invalid_request', 'Identity not found');
-  }
-  const id = selected.identity;
-  const minted = emu.mint({ audience: resource, clientId: id.clientId, objectId: id.objectId, miResourceId: id.resourceId });
-  const exp = minted.claims.exp as number;
-  const nbf = minted.claims.nbf as number;
+/** The IMDS-shaped token answer (every field a string; errors {error, error_description}), shared by the protocols that copy it. */
+export function tokenReply(emu: AzureEmulator, resource: string, by: IdentityQuery): Reply {
+  const issued = issueToken(emu, resource, by);
+  if (!issued.ok) return badRequest(issued.reason === 'unknownResource' ? 'invalid_resource' : 'invalid_request', issued.description);
+  const { minted, identity, exp, nbf } = issued;
   return {
     status: 200,
     body: {
       access_token: minted.token,
-      client_id: id.clientId,
+      client_id: identity.clientId,
       expires_in: String(exp - nbf),
       expires_on: String(exp),
       ext_expires_in: String(exp - nbf),

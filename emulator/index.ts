@@ -1,20 +1,58 @@
 /** The Azure emulator with every protocol module registered. */
+import type { SourceName } from '../src/core/sources/types';
+import { appServiceEnv, registerAppService } from './app-service';
+import { appServiceLegacyEnv, registerAppServiceLegacy } from './app-service-legacy';
+import { arcEnv, registerAzureArc } from './azure-arc';
+import { cloudShellEnv, registerCloudShell } from './cloud-shell';
+import { registerEntra, workloadIdentityEnv } from './entra';
 import { registerImds } from './imds';
 import { AzureEmulator, EmulatorOptions } from './server';
+import { registerServiceFabric, serviceFabricEnv } from './service-fabric';
 
 export { AzureEmulator } from './server';
 export type { EmulatorOptions, Reply, RecordedRequest } from './server';
 export type { FaultStep } from './faults';
 export { IMDS_TOKEN_ROUTE } from './imds';
+export { APP_SERVICE_TOKEN_ROUTE, appServiceEnv } from './app-service';
+export { APP_SERVICE_LEGACY_TOKEN_ROUTE, appServiceLegacyEnv, legacyExpiresOn } from './app-service-legacy';
+export { ARC_TOKEN_ROUTE, arcEnv, arcTestHooks, arcTokenFolder } from './azure-arc';
+export { CLOUD_SHELL_TOKEN_ROUTE, cloudShellEnv } from './cloud-shell';
+export { ENTRA_TOKEN_ROUTE, federatedToken, workloadIdentityEnv } from './entra';
+export type { FederatedTokenOptions } from './entra';
+export { SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv } from './service-fabric';
 
 /** Starts an emulator on a free loopback port with every protocol served. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<AzureEmulator> {
   const emu = new AzureEmulator(options);
   registerImds(emu);
+  registerAppService(emu);
+  registerAppServiceLegacy(emu);
+  registerCloudShell(emu);
+  registerAzureArc(emu);
+  registerServiceFabric(emu);
+  registerEntra(emu);
   return emu.start();
 }
 
 /** The environment that points the identity code at an emulator as IMDS. */
 export function imdsEnv(emu: AzureEmulator): Record<string, string> {
   return { AZURE_POD_IDENTITY_AUTHORITY_HOST: emu.url };
+}
+
+/**
+ * The environment of a host of this kind, pointing at the emulator. Azure Arc
+ * also needs the core's test hook for its token folder (arcTestHooks), and
+ * workload identity a user-assigned identity on the emulated machine.
+ */
+export function sourceEnv(emu: AzureEmulator, source: SourceName): Record<string, string> {
+  const envs: Record<SourceName, (e: AzureEmulator) => Record<string, string>> = {
+    workloadIdentity: workloadIdentityEnv,
+    serviceFabric: serviceFabricEnv,
+    appService: appServiceEnv,
+    appServiceLegacy: appServiceLegacyEnv,
+    cloudShell: cloudShellEnv,
+    azureArc: arcEnv,
+    imds: imdsEnv,
+  };
+  return envs[source](emu);
 }

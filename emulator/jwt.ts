@@ -49,7 +49,11 @@ export function mintToken(input: MintInput): MintedToken {
     xms_mirid: input.miResourceId,
     xms_emulator: marker,
   };
+  return { token: unsignedJwt(claims), marker, claims };
+}
+
+/** A JWT with these claims and a random signature segment (nothing can verify it). */
+export function unsignedJwt(claims: Record<string, unknown>): string {
   const header = { typ: 'JWT', alg: 'RS256', kid: 'azure-emulator-unsigned', x5t: 'azure-emulator-unsigned' };
-  const token = `${b64(header)}.${b64(claims)}.${randomBytes(256).toString('base64url')}`;
-  return { token, marker, claims };
+  return `${b64(header)}.${b64(claims)}.${randomBytes(256).toString('base64url')}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The Azure emulator: one loopback HTTP server whose routes are registered by
- * protocol modules (IMDS, …). It records every request, keeps every token it
+ * protocol modules (IMDS, App Service, Arc, …). It records every request, keeps every token it
  * minted, and plays scripted faults. Tests, the demo and the benchmark use it;
  * it never listens on anything but loopback.
  */
@@ -52,6 +52,8 @@ export class AzureEmulator {
   readonly faults = new Faults();
   readonly requests: RecordedRequest[] = [];
   readonly minted: MintedToken[] = [];
+  /** Other secrets it handed out (identity headers, Arc keys, federated assertions), for the secret scan. */
+  readonly secrets: string[] = [];
   private readonly routes: Route[] = [];
   private readonly sockets = new Set<Socket>();
   private servers: Server[] = [];

@@ -5,7 +5,7 @@
  * Prints the pipeline log as the agent shows it: secrets masked.
  */
 import { spawnSync } from 'node:child_process';
-import { imdsEnv, startEmulator } from '../emulator';
+import { appServiceEnv, imdsEnv, startEmulator, workloadIdentityEnv } from '../emulator';
 import { runTask, TaskRun } from '../emulator/agent';
 import { buildExtension } from './build';
 import { stagedTask } from './paths';
@@ -34,6 +34,16 @@ async function main(): Promise<void> {
     });
     section(`ManagedIdentityToken@1 (Azure DevOps, user-assigned ${uai.name})`, devops);
 
+    const appService = await runTask({
+      taskDir,
+      env: appServiceEnv(emu),
+      inputs: { audience: 'KeyVault', identityType: 'userAssigned', identityIdType: 'objectId', identityId: uai.objectId },
+    });
+    section(`ManagedIdentityToken@1 on App Service (IDENTITY_ENDPOINT), user-assigned ${uai.name} by object ID`, appService);
+
+    const aks = await runTask({ taskDir, env: workloadIdentityEnv(emu), inputs: { audience: 'AzureDevOps' } });
+    section('ManagedIdentityToken@1 in AKS with workload identity (federated token exchanged at Entra ID)', aks);
+
     // A later script step: the secret reaches it only through an env mapping, and the agent masks it.
     const token = arm.variables.get('ArmToken')?.value ?? '';
     const script = spawnSync('bash', ['-c', 'echo "token length: ${#TOKEN}; first characters: ${TOKEN:0:12}…"; echo "full token: $TOKEN"'], {
@@ -46,8 +56,8 @@ async function main(): Promise<void> {
     const bad = await runTask({ taskDir, env, inputs: { audience: 'https://graph.microsoft.com/.default https://vault.azure.net/.default' } });
     section('ManagedIdentityToken@1 with a bad audience (fails before any request)', bad);
 
-    const ok = arm.result === 'Succeeded' && devops.result === 'Succeeded' && bad.result === 'Failed';
-    console.log(`\nDemo ${ok ? 'finished: both token runs succeeded and the bad input was refused' : 'FAILED'}.`);
+    const ok = [arm, devops, appService, aks].every((r) => r.result === 'Succeeded') && bad.result === 'Failed';
+    console.log(`\nDemo ${ok ? 'finished: every token run succeeded and the bad input was refused' : 'FAILED'}.`);
     if (!ok) process.exitCode = 1;
   } finally {
     await emu.stop();

@@ -7,7 +7,7 @@
  */
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { AUDIENCE_PRESETS } from '../core/audience';
-import { SOURCE_CHOICES, SourceChoice } from '../core/acquire';
+import { IDENTITY_SOURCE_CHOICES as SOURCE_CHOICES, IdentitySourceChoice as SourceChoice } from '../core/sources/select';
 import { Cloud, CLOUDS } from '../core/clouds';
 import { isManagedIdentityError } from '../core/errors';
 import { IdentityIdType, IdentitySelector, SYSTEM_ASSIGNED, userAssigned } from '../core/identity';

@@ -8,6 +8,7 @@ import { acquireToken, TokenResult } from '../core/acquire';
 import type { ErrorKind } from '../core/errors';
 import { isManagedIdentityError } from '../core/errors';
 import { closeHttpAgents } from '../core/http';
+import { closeNetworkDispatchers } from '../core/network';
 import { formatMessage, Message } from '../core/messages';
 import type { RetryEvent } from '../core/retry';
 import { Command, parseCommandLine, TokenCommand, usage, UsageError } from './args';
@@ -57,7 +58,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     say(`unexpected error: ${e instanceof Error ? e.message : String(e)}`);
     return EXIT.failed;
   } finally {
-    await closeHttpAgents();
+    await Promise.all([closeHttpAgents(), closeNetworkDispatchers()]);
   }
 }
 
@@ -67,7 +68,7 @@ async function getToken(command: TokenCommand, io: Io, say: (text: string) => vo
   const result: TokenResult = await acquireToken({
     audience: command.audience,
     identity: command.identity,
-    source: command.source,
+    identitySource: command.source,
     cloud: command.cloud,
     timeoutSeconds: command.timeoutSeconds,
     env: io.env,

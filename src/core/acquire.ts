@@ -7,21 +7,24 @@ import { parseAudience } from './audience';
 import { Cloud, CLOUDS } from './clouds';
 import { ManagedIdentityError } from './errors';
 import type { Message } from './messages';
-import { HttpNetworkError, HttpResponse, send } from './http';
+import { DEFAULT_MAX_BYTES, HttpNetworkError, HttpResponse, pinFailure, send } from './http';
 import { describeIdentity, IdentitySelector, SYSTEM_ASSIGNED } from './identity';
 import { clientIdOf, decodeJwtClaims, TokenClaims } from './jwt';
+import type { NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
-import { imdsSource } from './sources/imds';
-import type { AccessToken, SourceName, TokenSource } from './sources/types';
+import { IdentitySourceChoice, selectSource as selectFor } from './sources/select';
+import type { AccessToken, OutgoingRequest, SourceTestHooks, TokenRequestContext, TokenSource } from './sources/types';
 import { parseTokenResponse, refusal } from './token-response';
 
 export interface AcquireOptions {
   /** The audience input: a preset name, resource URI, App ID URI, GUID or one /.default scope. */
   audience: string;
   identity?: IdentitySelector;
-  /** Which endpoint to ask: 'auto' (default) detects it from the environment; a source name forces that one. */
-  source?: SourceChoice;
   cloud?: Cloud;
+  /** Which token source to use: 'auto' (default) detects it from the environment, first match wins. */
+  identitySource?: IdentitySourceChoice;
+  /** The agent's proxy and TLS settings, for the one source that leaves the machine (workload identity's Entra ID endpoint). */
+  network?: NetworkSettings;
   /** Overall deadline for all attempts, in seconds (default 120). */
   timeoutSeconds?: number;
   /** One request's limit, in ms (default 20 s, never past the deadline). */
@@ -32,6 +35,8 @@ export interface AcquireOptions {
   clock?: Clock;
   retryPolicy?: Partial<RetryPolicy>;
   onRetry?: (event: RetryEvent & { source: string }) => void;
+  /** Test-only overrides (the Azure Arc token folder, the himds file). The tasks never set them. */
+  testHooks?: SourceTestHooks;
 }
 
 export interface TokenResult extends AccessToken {
@@ -39,60 +44,66 @@ export interface TokenResult extends AccessToken {
   requestedResource: string;
   source: TokenSource['name'];
   sourceLabel: string;
+  /** The identity the request named: the selector, or for workload identity the client ID it used. */
   identity: IdentitySelector;
   claims?: TokenClaims;
   /** Things the user should know: e.g. the token is for another identity than asked. */
   warnings: Message[];
 }
 
-const RETRY_STATUSES = new Set([404, 408, 410, 429, 500, 502, 503, 504]);
-
-/** Every source a caller can force by name. */
-export const SOURCES: readonly TokenSource[] = [imdsSource];
-export type SourceChoice = 'auto' | SourceName;
-/** What a source option accepts: 'auto', then each source's name. */
-export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', ...SOURCES.map((s) => s.name)];
-
-export function selectSource(_env: NodeJS.ProcessEnv, choice: SourceChoice = 'auto'): TokenSource {
-  if (choice === 'auto') return imdsSource;
-  const forced = SOURCES.find((s) => s.name === choice);
-  if (!forced) throw new Error(`Unknown token source '${String(choice)}'; expected one of ${SOURCE_CHOICES.join(', ')}.`);
-  return forced;
+/** The source this environment (or the identitySource choice) selects. */
+export function selectSource(
+  env: NodeJS.ProcessEnv,
+  choice: IdentitySourceChoice = 'auto',
+  identity: IdentitySelector = SYSTEM_ASSIGNED,
+  hooks: SourceTestHooks = {},
+): TokenSource {
+  return selectFor({ env, identity, hooks }, choice).source;
 }
 
 export async function acquireToken(options: AcquireOptions): Promise<TokenResult> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? realClock;
   const identity = options.identity ?? SYSTEM_ASSIGNED;
-  const { resource } = parseAudience(options.audience, options.cloud ?? CLOUDS.AzureCloud);
+  const cloud = options.cloud ?? CLOUDS.AzureCloud;
+  const { resource } = parseAudience(options.audience, cloud);
   const timeoutSeconds = options.timeoutSeconds ?? 120;
-  const started = clock.now();
-  const deadline = started + timeoutSeconds * 1000;
-  const source = selectSource(env, options.source);
-  const request = source.request({ resource, identity, env });
+  const deadline = clock.now() + timeoutSeconds * 1000;
+  const hooks = options.testHooks ?? {};
+  const { source, detected } = selectFor({ env, identity, hooks }, options.identitySource);
+  const ctx: TokenRequestContext = { env, identity, hooks, resource, cloud, network: options.network };
+  // Everything the user or the environment could get wrong is refused here, before any request.
+  const prepared = source.request(ctx);
   const requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
   const probeTimeoutMs = options.probeTimeoutMs ?? 3_000;
+  const probe = source.probe && detected;
+
+  const sendOne = (req: OutgoingRequest, probing: boolean): Promise<HttpResponse> => {
+    const remaining = Math.max(1, deadline - clock.now());
+    return send({
+      ...req,
+      timeoutMs: Math.min(requestTimeoutMs, remaining),
+      connectTimeoutMs: probing ? Math.min(probeTimeoutMs, remaining) : undefined,
+    });
+  };
 
   const attempt = async (n: number): Promise<Attempt<AccessToken>> => {
-    const remaining = Math.max(1, deadline - clock.now());
+    const probing = probe && n === 1;
     let res: HttpResponse;
     try {
-      res = await send({
-        ...request,
-        timeoutMs: Math.min(requestTimeoutMs, remaining),
-        connectTimeoutMs: source.probe && n === 1 ? Math.min(probeTimeoutMs, remaining) : undefined,
-      });
+      res = await sendOne(prepared.http, probing);
+      const answer = source.challenge?.(res, prepared.http, ctx);
+      if (answer) res = await sendOne(answer, false);
     } catch (e) {
       if (!(e instanceof HttpNetworkError)) throw e;
-      return networkFailure(source, e, n, timeoutSeconds);
+      return networkFailure(source, e, probing, timeoutSeconds);
     }
     if (res.status >= 200 && res.status < 300) return { ok: true, value: parseTokenResponse(source.label, res, clock.now()) };
-    const error = refusal(source.label, res, resource);
-    const retryable = RETRY_STATUSES.has(res.status);
+    const error = source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource);
     return {
       ok: false,
       error,
-      retryable,
+      retryable: source.retryStatus(res.status),
       reason: `HTTP ${res.status}`,
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()),
       gone: res.status === 410,
@@ -116,20 +127,22 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     requestedResource: resource,
     source: source.name,
     sourceLabel: source.label,
-    identity,
+    identity: prepared.names,
     claims,
-    warnings: identityMismatch(identity, claims),
+    warnings: identityMismatch(prepared.names, claims),
   };
 }
 
-function networkFailure(source: TokenSource, e: HttpNetworkError, n: number, timeoutSeconds: number): Attempt<AccessToken> {
-  if (e.failure === 'tooLarge') {
-    return { ok: false, retryable: false, reason: 'too large', error: new ManagedIdentityError('badResponse', 'ResponseTooLarge', source.label, 1024 * 1024) };
-  }
+function networkFailure(source: TokenSource, e: HttpNetworkError, probing: boolean, timeoutSeconds: number): Attempt<AccessToken> {
+  const final = (error: ManagedIdentityError): Attempt<AccessToken> => ({ ok: false, retryable: false, reason: e.failure, error });
+  if (e.failure === 'tooLarge') return final(new ManagedIdentityError('badResponse', 'ResponseTooLarge', source.label, DEFAULT_MAX_BYTES));
+  const pin = pinFailure(e);
+  if (pin) return final(new ManagedIdentityError('refused', 'ThumbprintMismatch', source.label, pin.actual, pin.expected));
   const where = new URL(e.url).origin;
+  if (e.failure === 'tls') return final(new ManagedIdentityError('noEndpoint', 'TlsFailed', where, e.detail));
   // A probed endpoint that cannot even be connected to on the first try is not there: say so now, not after the deadline.
-  if (source.probe && n === 1 && (e.failure !== 'timeout' || /connect/i.test(e.detail))) {
-    return { ok: false, retryable: false, reason: e.failure, error: new ManagedIdentityError('noEndpoint', 'NoEndpoint', where, e.detail) };
+  if (probing && (e.failure !== 'timeout' || /connect/i.test(e.detail))) {
+    return final(new ManagedIdentityError('noEndpoint', 'NoEndpoint', where, e.detail));
   }
   const error =
     e.failure === 'timeout'
@@ -138,7 +151,7 @@ function networkFailure(source: TokenSource, e: HttpNetworkError, n: number, tim
   return { ok: false, retryable: true, reason: e.failure, error };
 }
 
-/** Warns when the token is not for the identity that was asked for. */
+/** Warns when the token is not for the identity the request named. */
 function identityMismatch(identity: IdentitySelector, claims: TokenClaims | undefined): Message[] {
   if (!claims || identity.kind === 'system') return [];
   const actual =

@@ -4,6 +4,7 @@
  * Local identity endpoints (IMDS, App Service, Arc, …) must never go through a
  * proxy, so the default dispatcher is a plain direct Agent.
  */
+import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 
 export interface HttpRequest {
@@ -35,10 +36,32 @@ export class HttpNetworkError extends Error {
     readonly failure: NetworkFailure,
     readonly url: string,
     readonly detail: string,
+    /** What undici threw, when there was something. */
+    override readonly cause?: unknown,
   ) {
     super(`${failure}: ${detail}`);
     this.name = 'HttpNetworkError';
   }
+}
+
+/** A TLS server whose certificate is not the pinned one; nothing was sent to it. */
+export class CertificatePinError extends Error {
+  readonly code = 'ERR_TLS_CERT_THUMBPRINT_MISMATCH';
+  constructor(
+    readonly actual: string,
+    readonly expected: string,
+  ) {
+    super(`the server certificate's SHA-1 thumbprint ${actual} is not the pinned ${expected}`);
+    this.name = 'CertificatePinError';
+  }
+}
+
+/** The pin failure behind a network error, if that is what it was. */
+export function pinFailure(e: HttpNetworkError): CertificatePinError | undefined {
+  for (let c: unknown = e.cause; c; c = (c as { cause?: unknown }).cause) {
+    if (c instanceof CertificatePinError) return c;
+  }
+  return undefined;
 }
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -61,10 +84,44 @@ function directAgent(connectTimeoutMs: number): Dispatcher {
   return agent;
 }
 
+const pinnedAgents = new Map<string, Dispatcher>();
+/**
+ * A direct dispatcher (no proxy) that accepts a TLS server only when its
+ * certificate's SHA-1 thumbprint is `thumbprint` (case-insensitive), whatever
+ * its chain: Service Fabric's token service presents a self-signed
+ * certificate named by IDENTITY_SERVER_THUMBPRINT. The check runs after the
+ * handshake and before any byte of the request; sessions are not resumed, so
+ * every connection shows its certificate.
+ */
+export function pinnedTlsAgent(thumbprint: string): Dispatcher {
+  const expected = thumbprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
+  let agent = pinnedAgents.get(expected);
+  if (!agent) {
+    const u = undici();
+    const connect = u.buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
+    agent = new u.Agent({
+      keepAliveTimeout: 1000,
+      connect: (options, callback) =>
+        connect(options, (err, socket) => {
+          if (err || !socket) return callback(err ?? new Error('no socket'), null);
+          const actual = (socket as TLSSocket).getPeerX509Certificate?.()?.fingerprint.replace(/:/g, '').toUpperCase() ?? 'none';
+          if (actual !== expected) {
+            socket.destroy();
+            return callback(new CertificatePinError(actual, expected), null);
+          }
+          callback(null, socket);
+        }),
+    });
+    pinnedAgents.set(expected, agent);
+  }
+  return agent;
+}
+
 /** Closes the pooled connections so that a short-lived process can exit at once. */
 export async function closeHttpAgents(): Promise<void> {
-  const agents = [...directAgents.values()];
+  const agents = [...directAgents.values(), ...pinnedAgents.values()];
   directAgents.clear();
+  pinnedAgents.clear();
   await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
 }
 
@@ -123,13 +180,13 @@ function classify(e: unknown, url: string, timedOut: boolean): HttpNetworkError 
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? err.code ?? '';
   const detail = [code, err.cause?.message ?? err.message].filter(Boolean).join(' ');
-  if (timedOut || /TIMEOUT|ETIMEDOUT/.test(code)) return new HttpNetworkError('timeout', url, detail || 'timed out');
-  if (code === 'ECONNREFUSED') return new HttpNetworkError('refused', url, detail);
+  if (timedOut || /TIMEOUT|ETIMEDOUT/.test(code)) return new HttpNetworkError('timeout', url, detail || 'timed out', e);
+  if (code === 'ECONNREFUSED') return new HttpNetworkError('refused', url, detail, e);
   if (/EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(code)) {
-    return new HttpNetworkError('unreachable', url, detail);
+    return new HttpNetworkError('unreachable', url, detail, e);
   }
   if (/CERT|SSL|TLS|ERR_TLS/i.test(code) || /certificate|thumbprint/i.test(detail)) {
-    return new HttpNetworkError('tls', url, detail);
+    return new HttpNetworkError('tls', url, detail, e);
   }
-  return new HttpNetworkError('other', url, detail || String(e));
+  return new HttpNetworkError('other', url, detail || String(e), e);
 }

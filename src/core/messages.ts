@@ -40,6 +40,44 @@ export const MESSAGES = {
     'The %s endpoint answered with more than %s bytes; the response was refused. Check that the endpoint variables point at a managed identity endpoint.',
   IdentityMismatch:
     'The token names identity %s, not the %s that was asked for. Check identityIdType and identityId, and which identities are assigned to this machine.',
+  IdentitySourceInvalid:
+    "identitySource '%s' is not one of: %s. Use auto to detect the host from the agent's environment.",
+  SourceNotConfigured:
+    'identitySource is %s, but the agent\'s environment lacks %s. Run on that kind of host, or set identitySource to auto.',
+  EndpointVariableInvalid:
+    "The environment variable %s holds '%s', which is not an %s URL. It is set by the Azure host; check the agent's environment.",
+  SelectorUnsupported:
+    'The %s endpoint cannot select a user-assigned identity by %s. Use %s, or choose another identitySource.',
+  WorkloadIdentityTenantInvalid:
+    "AZURE_TENANT_ID '%s' is not a tenant ID (GUID) or domain name. Set it to the directory (tenant) ID of the workload identity.",
+  FederatedTokenFileUnreadable:
+    "The federated token file '%s' (AZURE_FEDERATED_TOKEN_FILE) cannot be read or is empty (%s). Check that the service account token volume is mounted into the agent's pod.",
+  EntraIssuerMismatch:
+    'Microsoft Entra ID found no federated credential on client %s whose issuer matches the token in AZURE_FEDERATED_TOKEN_FILE (%s). Add a federated credential whose issuer is exactly the cluster\'s OIDC issuer URL (az aks show --query oidcIssuerProfile.issuerUrl), or correct AZURE_CLIENT_ID.',
+  EntraNoFederatedCredential:
+    "Microsoft Entra ID found no federated credential on client %s matching the token's subject and audience (%s). Add one with subject system:serviceaccount:<namespace>:<service account> of the agent's pod and audience api://AzureADTokenExchange; matching is case-sensitive.",
+  EntraClientNotFound:
+    'Microsoft Entra ID does not know client %s in the tenant (%s). Check AZURE_CLIENT_ID (or identityId) and AZURE_TENANT_ID: give the client ID of the identity or app registration that holds the federated credential.',
+  EntraTenantNotFound:
+    'Microsoft Entra ID does not know the tenant %s (%s). Check AZURE_TENANT_ID and, for a sovereign cloud, AZURE_AUTHORITY_HOST or the cloud input.',
+  EntraAssertionExpired:
+    'The token in AZURE_FEDERATED_TOKEN_FILE has expired or is not yet valid (%s). The kubelet refreshes it: check that the projected service account token is mounted and current, and the agent clock.',
+  EntraAssertionInvalid:
+    'Microsoft Entra ID cannot read the token in AZURE_FEDERATED_TOKEN_FILE (%s). The file must hold the projected service account token (a JWT) of the agent\'s pod.',
+  ArcChallengeMissing:
+    'The Azure Arc endpoint answered HTTP 401 without a "WWW-Authenticate: Basic realm=<key file>" challenge. Check that IDENTITY_ENDPOINT points at the local Azure Connected Machine agent (himds).',
+  ArcKeyFileRefused:
+    "The Azure Arc endpoint asked for the key file '%s', which is not a .key file directly inside %s. It was not read and nothing was sent. Check that IDENTITY_ENDPOINT points at the local Azure Connected Machine agent (himds).",
+  ArcKeyFileTooLarge:
+    "The Azure Arc key file '%s' is %s bytes, more than the %s a key file can be. It was not sent. Check the Azure Connected Machine agent's installation.",
+  ArcKeyFileUnreadable:
+    "The Azure Arc key file '%s' cannot be read (%s). Only administrators and the himds group may read the agent's tokens: run the agent as a user in the himds group (Linux) or as an administrator (Windows).",
+  ThumbprintMismatch:
+    'The %s endpoint presented a certificate with SHA-1 thumbprint %s, not the %s in IDENTITY_SERVER_THUMBPRINT. The connection was refused before anything was sent: check that IDENTITY_ENDPOINT points at the local Service Fabric token service.',
+  ThumbprintInvalid:
+    "IDENTITY_SERVER_THUMBPRINT '%s' is not a SHA-1 thumbprint (40 hexadecimal digits). It is set by Service Fabric; check the agent's environment.",
+  TlsFailed:
+    "The TLS connection to %s failed (%s). If the agent reaches the internet through a TLS-inspecting proxy, configure that proxy's CA certificate for the agent.",
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -47,7 +47,7 @@ export function errorText(res: HttpResponse): string {
     const err = json.error;
     if (err && typeof err === 'object') {
       const e = err as Json;
-      return [e.code, e.message].filter((v) => typeof v === 'string').join(': ') || 'no error description';
+      return sanitize([e.code, e.message].filter((v) => typeof v === 'string').join(': ')) || 'no error description';
     }
     const parts = [err, json.error_description ?? json.message ?? json.Message].filter((v) => typeof v === 'string');
     if (parts.length) return sanitize(parts.join(': '));
@@ -58,13 +58,13 @@ export function errorText(res: HttpResponse): string {
 
 function sanitize(text: string): string {
   // One line, and nothing that looks like a JWT.
-  return text.replace(/[\r\n]+/g, ' ').replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, '<token removed>').slice(0, 500);
+  return text.replace(/[\r\n]+/g, ' ').replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, '<token removed>').slice(0, 1000);
 }
 
 /** Maps a refusal to the advice that fits it. */
 export function refusal(label: string, res: HttpResponse, resource: string): ManagedIdentityError {
   const text = errorText(res);
-  if (/identity not found|no managed identity|not assigned/i.test(text)) {
+  if (/identity not found|no managed identity|not assigned|unable to load the proper managed identity/i.test(text)) {
     return new ManagedIdentityError('refused', 'IdentityNotFound', label, text);
   }
   if (/multiple user assigned identities/i.test(text)) {

@@ -9,21 +9,24 @@ import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { describeIdentity } from '../../src/core/identity';
 import { describeClaims } from '../../src/core/jwt';
 import { closeHttpAgents } from '../../src/core/http';
+import { closeNetworkDispatchers } from '../../src/core/network';
 import { tokenFacts } from '../../src/core/token-facts';
 import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
+import { readAgentNetwork } from '../common/network';
 import { locMessage, logRetry, maskToken, runTask } from '../common/report';
 
 async function main(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
   const audience = tl.getInput('audience') ?? '';
   const variableName = readVariableName();
-  const { identity, timeoutSeconds } = readIdentityInputs();
+  const { identity, timeoutSeconds, identitySource } = readIdentityInputs();
   const cloud = readCloud();
 
   const started = Date.now();
-  const result = await acquireToken({ audience, identity, cloud, timeoutSeconds, onRetry: logRetry });
+  const network = readAgentNetwork();
+  const result = await acquireToken({ audience, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
-  console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(identity), Date.now() - started));
+  console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(result.identity), Date.now() - started));
   showClaims(result);
   for (const w of result.warnings) tl.warning(locMessage(w));
   publish(variableName, result);
@@ -63,4 +66,4 @@ function publish(name: string, result: TokenResult): void {
   console.log(tl.loc('UseInScript', name, name.replace(/[.\-\s]/g, '_').toUpperCase()));
 }
 
-void runTask(main).finally(() => closeHttpAgents());
+void runTask(main).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));

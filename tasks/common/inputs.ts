@@ -6,6 +6,7 @@
 import * as tl from 'azure-pipelines-task-lib/task';
 import { Cloud, CLOUDS, customCloud, isCloudName } from '../../src/core/clouds';
 import { IdentityIdType, IdentitySelector, SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
+import { IDENTITY_SOURCE_CHOICES, IdentitySourceChoice, isIdentitySourceChoice } from '../../src/core/sources/select';
 import { parseTimeoutSeconds } from '../../src/core/timeout';
 
 /** A bad input: the message is already localised. */
@@ -14,6 +15,8 @@ export class InputError extends Error {}
 export interface IdentityInputs {
   identity: IdentitySelector;
   timeoutSeconds: number;
+  /** Which token source: auto (detect from the agent's environment) or one forced. */
+  identitySource: IdentitySourceChoice;
 }
 
 const ID_TYPES: readonly IdentityIdType[] = ['clientId', 'objectId', 'resourceId'];
@@ -28,7 +31,13 @@ export function readIdentityInputs(): IdentityInputs {
   } else if (type !== 'systemAssigned') {
     throw new InputError(tl.loc('InputChoiceInvalid', 'identityType', type, 'systemAssigned, userAssigned'));
   }
-  return { identity, timeoutSeconds: readTimeoutSeconds() };
+  return { identity, timeoutSeconds: readTimeoutSeconds(), identitySource: readIdentitySource() };
+}
+
+function readIdentitySource(): IdentitySourceChoice {
+  const source = (tl.getInput('identitySource') ?? '').trim() || 'auto';
+  if (!isIdentitySourceChoice(source)) throw new InputError(tl.loc('InputChoiceInvalid', 'identitySource', source, IDENTITY_SOURCE_CHOICES.join(', ')));
+  return source;
 }
 
 function readTimeoutSeconds(): number {

@@ -1,7 +1,7 @@
 /** mi-token's command line, parsed in-process. */
 import { strict as assert } from 'node:assert';
 import { parseCommandLine, TokenCommand, UsageError } from '../../src/cli/args';
-import { SOURCE_CHOICES } from '../../src/core/acquire';
+import { IDENTITY_SOURCE_CHOICES as SOURCE_CHOICES } from '../../src/core/sources/select';
 import { CLOUDS } from '../../src/core/clouds';
 
 function tokenCommand(argv: string[]): TokenCommand {

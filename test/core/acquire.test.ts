@@ -1,23 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { createServer } from 'node:net';
 import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
-import { acquireToken, AcquireOptions } from '../../src/core/acquire';
-import { ManagedIdentityError } from '../../src/core/errors';
+import { acquireToken } from '../../src/core/acquire';
 import { userAssigned } from '../../src/core/identity';
 import { watchEmulator } from '../helpers/scan';
-
-/** Retries scaled down 100×, so fault tests take milliseconds. */
-const FAST = { baseDelayMs: 10, maxDelayMs: 100, goneWindowMs: 700 };
-
-async function failure(options: AcquireOptions): Promise<ManagedIdentityError> {
-  try {
-    await acquireToken(options);
-  } catch (e) {
-    assert.ok(e instanceof ManagedIdentityError, `expected a ManagedIdentityError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a failure');
-}
+import { failure, FAST } from '../helpers/sources';
 
 /** A loopback port with nothing listening. */
 async function closedPort(): Promise<number> {
@@ -118,12 +105,16 @@ describe('acquireToken on IMDS', () => {
   }
 
   it('honours Retry-After on 429 (measured delay at least the header)', async () => {
-    emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, headers: { 'Retry-After': '1' }, body: { error: 'too_many_requests' } });
+    emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, headers: { 'Retry-After': '7' }, body: { error: 'too_many_requests' } });
+    // A clock whose sleeps pass at once: the delay is measured on it, not waited for.
+    let now = Date.now();
+    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
     const delays: number[] = [];
-    const started = Date.now();
-    await acquireToken({ audience: 'AzureResourceManager', env, retryPolicy: FAST, onRetry: (e) => delays.push(e.delayMs) });
-    assert.deepEqual(delays, [1000]);
-    assert.ok(Date.now() - started >= 1000);
+    const started = clock.now();
+    await acquireToken({ audience: 'AzureResourceManager', env, clock, onRetry: (e) => delays.push(e.delayMs) });
+    assert.deepEqual(delays, [7000]);
+    assert.ok(clock.now() - started >= 7000);
+    assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 2);
   });
 
   it('gives up after the retry budget with the last error', async () => {

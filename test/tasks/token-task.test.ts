@@ -4,7 +4,18 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
-import { AzureEmulator, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
+import {
+  APP_SERVICE_LEGACY_TOKEN_ROUTE,
+  APP_SERVICE_TOKEN_ROUTE,
+  appServiceEnv,
+  appServiceLegacyEnv,
+  AzureEmulator,
+  cloudShellEnv,
+  ENTRA_TOKEN_ROUTE,
+  IMDS_TOKEN_ROUTE,
+  startEmulator,
+  workloadIdentityEnv,
+} from '../../emulator';
 import { ROOT } from '../../scripts/paths';
 import { recordOutput, watchEmulator, watchTokens } from '../helpers/scan';
 import { runTokenTask } from '../helpers/tasks';
@@ -115,6 +126,58 @@ describe('ManagedIdentityToken@1', () => {
     const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, { variables: { 'System.Debug': 'true' } });
     assert.equal(run.result, 'Succeeded', run.log);
     assert.equal((run.log.match(/##\[debug\]Attempt \d at imds failed \(HTTP 429\)/g) ?? []).length, 2);
+  });
+
+  describe('on other hosts', () => {
+    it('gets a token on App Service for the user-assigned identity asked for, sent as principal_id', async () => {
+      const target = emu.machine.userAssigned[1];
+      const run = await runTokenTask(
+        emu,
+        { audience: 'KeyVault', identityType: 'userAssigned', identityIdType: 'objectId', identityId: target.objectId },
+        { env: appServiceEnv(emu) },
+      );
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.match(run.log, /from the App Service managed identity \(IDENTITY_ENDPOINT\)/);
+      assert.equal(new URL(emu.received(APP_SERVICE_TOKEN_ROUTE)[0].url, 'http://x').searchParams.get('principal_id'), target.objectId);
+      assert.equal(run.variables.get('ManagedIdentityToken.clientId')?.value, target.clientId);
+      assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 0);
+    });
+
+    it('gets a token with workload identity, never showing the federated token', async () => {
+      const env = workloadIdentityEnv(emu);
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps' }, { env });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.match(run.log, /from the Microsoft Entra ID \(workload identity\), user-assigned \(client ID [0-9a-f-]{36}\) identity/);
+      assert.equal(run.variables.get('ManagedIdentityToken.clientId')?.value, env.AZURE_CLIENT_ID);
+      assert.equal(emu.received(ENTRA_TOKEN_ROUTE).length, 1);
+    });
+
+    it('reads the 2017-09-01 date-string expiry right', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, { env: appServiceLegacyEnv(emu) });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.equal(emu.received(APP_SERVICE_LEGACY_TOKEN_ROUTE).length, 1);
+      assert.equal(run.variables.get('ManagedIdentityToken.expiresOnUnix')?.value, String(emu.minted[0].claims.exp));
+    });
+
+    it('uses the forced identitySource over the detected one', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager', identitySource: 'imds' }, { env: appServiceEnv(emu) });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 1);
+      assert.equal(emu.received(APP_SERVICE_TOKEN_ROUTE).length, 0);
+    });
+
+    for (const [what, inputs, env, pattern] of [
+      ['an unknown identitySource', { identitySource: 'vm' }, {}, /identitySource has the value 'vm'.*auto, workloadIdentity/],
+      ['a user-assigned identity on Cloud Shell', { identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' }, 'cloudShell', /Cloud Shell.*cannot select a user-assigned identity by client ID\. Use identityType systemAssigned/],
+      ['a forced source the agent lacks', { identitySource: 'serviceFabric' }, {}, /identitySource is serviceFabric, but .* lacks IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT/],
+    ] as const) {
+      it(`fails on ${what} before any request`, async () => {
+        const run = await runTokenTask(emu, { audience: 'AzureResourceManager', ...inputs }, { env: env === 'cloudShell' ? cloudShellEnv(emu) : env });
+        assert.equal(run.result, 'Failed');
+        assert.match(run.resultMessage ?? '', pattern);
+        assert.equal(emu.requests.length, 0);
+      });
+    }
   });
 
   it('runs in task-lib\'s MockTestRunner', async function () {

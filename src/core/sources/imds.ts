@@ -3,14 +3,13 @@
  * GET {base}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=…
  * with "Metadata: true"; user-assigned by client_id, object_id or msi_res_id.
  * The base is AZURE_POD_IDENTITY_AUTHORITY_HOST when set (the Azure SDK convention).
+ * Besides the usual transient answers, IMDS answers 410 while it is upgraded.
  */
-import type { IdentityIdType } from '../identity';
+import { selectorParam, transientStatus } from './common';
 import type { TokenSource } from './types';
 
 export const IMDS_DEFAULT_HOST = 'http://169.254.169.254';
 export const IMDS_TOKEN_API_VERSION = '2018-02-01';
-
-const SELECTOR: Record<IdentityIdType, string> = { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' };
 
 export function imdsBaseUrl(env: NodeJS.ProcessEnv): string {
   const host = env.AZURE_POD_IDENTITY_AUTHORITY_HOST?.trim() || IMDS_DEFAULT_HOST;
@@ -20,12 +19,16 @@ export function imdsBaseUrl(env: NodeJS.ProcessEnv): string {
 export const imdsSource: TokenSource = {
   name: 'imds',
   label: 'Azure Instance Metadata Service (IMDS)',
+  detectedBy: 'nothing (the fallback on Azure VMs and scale sets)',
+  detect: () => true,
   probe: true,
+  retryStatus: (status) => status === 410 || transientStatus(status),
   request({ resource, identity, env }) {
     const url = new URL(`${imdsBaseUrl(env)}/metadata/identity/oauth2/token`);
     url.searchParams.set('api-version', IMDS_TOKEN_API_VERSION);
     url.searchParams.set('resource', resource);
-    if (identity.kind !== 'system') url.searchParams.set(SELECTOR[identity.kind], identity.id);
-    return { url: url.toString(), method: 'GET', headers: { Metadata: 'true' } };
+    const param = selectorParam(this.label, identity, { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' });
+    if (param) url.searchParams.set(...param);
+    return { http: { url: url.toString(), method: 'GET', headers: { Metadata: 'true' } }, names: identity };
   },
 };

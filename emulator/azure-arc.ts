@@ -1,0 +1,80 @@
+/**
+ * The Azure Arc agent's (himds) identity endpoint: GET
+ * …/metadata/identity/oauth2/token?api-version=2020-06-01&resource=… with
+ * "Metadata: true". Without a valid "Authorization: Basic <key>" it answers
+ * 401 with "WWW-Authenticate: Basic realm=<token folder>/<guid>.key" and
+ * writes a fresh key into that file (readable by the owner only); the repeated
+ * request with the file's contents gets an IMDS-shaped token, and the key is
+ * used up. System-assigned only. The token folder is a temporary folder per
+ * emulator (arcTestHooks gives it to the core's test hook). Served at
+ * /arc/metadata/identity/oauth2/token (the path is shared with IMDS on a real host).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SourceTestHooks } from '../src/core/sources/types';
+import { badRequest, tokenReply } from './imds';
+import type { Reply, RequestContext } from './server';
+import { AzureEmulator } from './server';
+
+export const ARC_TOKEN_ROUTE = 'arc.token';
+const PATH = '/arc/metadata/identity/oauth2/token';
+const ARC_VERSIONS = new Set(['2019-08-15', '2019-11-01', '2020-06-01', '2021-02-01']);
+
+interface ArcState {
+  folder: string;
+  /** Key file contents not yet used, by file. */
+  keys: Map<string, string>;
+}
+const states = new WeakMap<AzureEmulator, ArcState>();
+
+export function registerAzureArc(emu: AzureEmulator): void {
+  const state: ArcState = { folder: mkdtempSync(join(tmpdir(), 'azcmagent-tokens-')), keys: new Map() };
+  states.set(emu, state);
+  emu.route(ARC_TOKEN_ROUTE, 'GET', PATH, (ctx) => arcToken(emu, state, ctx));
+}
+
+/** IDENTITY_ENDPOINT and IMDS_ENDPOINT pointing at this emulator. */
+export function arcEnv(emu: AzureEmulator): Record<string, string> {
+  return { IDENTITY_ENDPOINT: `${emu.url}${PATH}`, IMDS_ENDPOINT: emu.url };
+}
+
+/** The emulated agent's token folder, where it writes its key files. */
+export function arcTokenFolder(emu: AzureEmulator): string {
+  const state = states.get(emu);
+  if (!state) throw new Error('Azure Arc is not registered on this emulator.');
+  return state.folder;
+}
+
+/** The core's test hook that points the Arc token folder at this emulator's. */
+export function arcTestHooks(emu: AzureEmulator): SourceTestHooks {
+  return { arcTokenFolder: arcTokenFolder(emu) };
+}
+
+function challenge(emu: AzureEmulator, state: ArcState): Reply {
+  const file = join(state.folder, `${randomUUID()}.key`);
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, key, { mode: 0o600 });
+  state.keys.set(file, key);
+  emu.secrets.push(key);
+  return { status: 401, headers: { 'WWW-Authenticate': `Basic realm=${file}` }, body: { error: 'unauthorized_client', error_description: 'Authorization header with the key file contents is required' } };
+}
+
+function arcToken(emu: AzureEmulator, state: ArcState, { url, header }: RequestContext): Reply {
+  if (header('metadata') !== 'true') return badRequest('bad_request_102', 'Required metadata header not specified');
+  const q = url.searchParams;
+  const version = q.get('api-version');
+  if (!version || !ARC_VERSIONS.has(version)) return badRequest('invalid_request', `Unsupported api-version ${version ?? ''}`);
+  const resource = q.get('resource');
+  if (!resource) return badRequest('invalid_request', 'Required audience parameter not specified');
+  if (['client_id', 'object_id', 'msi_res_id', 'mi_res_id'].some((p) => q.has(p))) {
+    return badRequest('invalid_request', 'User assigned identities are not supported on Azure Arc-enabled servers');
+  }
+  const presented = /^Basic (.+)$/.exec(header('authorization') ?? '')?.[1];
+  const file = [...state.keys].find(([, key]) => key === presented)?.[0];
+  if (!file) return challenge(emu, state);
+  state.keys.delete(file);
+  rmSync(file, { force: true });
+  return tokenReply(emu, resource, {});
+}

@@ -1,0 +1,131 @@
+/** Azure Arc: the 401 challenge, and the key file path as a security boundary. */
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, startEmulator } from '../../emulator';
+import { acquireToken } from '../../src/core/acquire';
+import { ManagedIdentityError } from '../../src/core/errors';
+import { readArcKeyFile } from '../../src/core/sources/azure-arc';
+import { watchEmulator } from '../helpers/scan';
+import { failure, sourceOptions } from '../helpers/sources';
+
+const SECRET = 'arc-key-that-must-never-leave-the-machine';
+
+describe('Azure Arc key files', () => {
+  let root: string;
+  let folder: string;
+  let outside: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'arc-test-'));
+    folder = join(root, 'tokens');
+    outside = join(root, 'elsewhere');
+    mkdirSync(folder);
+    mkdirSync(outside);
+    writeFileSync(join(folder, 'good.key'), `${SECRET}\n`);
+    writeFileSync(join(outside, 'stolen.key'), SECRET);
+  });
+
+  function refused(realm: string, key = 'ArcKeyFileRefused'): void {
+    assert.throws(() => readArcKeyFile(realm, folder), (e: ManagedIdentityError) => e.kind === 'refused' && e.key === key, realm);
+  }
+
+  it('reads a .key file directly inside the token folder, trimmed', () => {
+    assert.equal(readArcKeyFile(join(folder, 'good.key'), folder), SECRET);
+    assert.equal(readArcKeyFile(join(folder, 'good.key'), `${folder}/`), SECRET);
+  });
+
+  it('refuses files outside the folder, "..", links out, other extensions, relative paths and folders', () => {
+    refused(join(outside, 'stolen.key'));
+    refused(`${folder}/../elsewhere/stolen.key`);
+    refused(`${folder}/../tokens/good.key`);
+    refused(join(folder, 'sub', 'x.key'));
+    symlinkSync(join(outside, 'stolen.key'), join(folder, 'link.key'));
+    refused(join(folder, 'link.key'));
+    writeFileSync(join(folder, 'secret.txt'), SECRET);
+    refused(join(folder, 'secret.txt'));
+    refused('tokens/good.key');
+    mkdirSync(join(folder, 'dir.key'));
+    refused(join(folder, 'dir.key'));
+    refused(folder);
+  });
+
+  it('follows a link that stays inside the folder', () => {
+    symlinkSync(join(folder, 'good.key'), join(folder, 'alias.key'));
+    assert.equal(readArcKeyFile(join(folder, 'alias.key'), folder), SECRET);
+  });
+
+  it('refuses a key file over 4096 bytes, and says when it cannot be read', () => {
+    writeFileSync(join(folder, 'big.key'), 'k'.repeat(4097));
+    refused(join(folder, 'big.key'), 'ArcKeyFileTooLarge');
+    writeFileSync(join(folder, 'max.key'), 'k'.repeat(4096));
+    assert.equal(readArcKeyFile(join(folder, 'max.key'), folder).length, 4096);
+    refused(join(folder, 'missing.key'), 'ArcKeyFileUnreadable');
+  });
+});
+
+describe('Azure Arc token source', () => {
+  let emu: AzureEmulator;
+  beforeEach(async () => {
+    emu = await startEmulator();
+    watchEmulator(emu);
+  });
+  afterEach(() => emu.stop());
+
+  it('answers the 401 challenge with the key file named in the realm, then the key is used up', async () => {
+    const result = await acquireToken(sourceOptions(emu, 'azureArc'));
+    const [first, second] = emu.received(ARC_TOKEN_ROUTE);
+    assert.equal(first.headers.metadata, 'true');
+    assert.equal(first.headers.authorization, undefined);
+    assert.equal(new URL(first.url, 'http://x').searchParams.get('api-version'), '2020-06-01');
+    assert.match(String(second.headers.authorization), /^Basic [\w-]{40,}$/);
+    assert.equal(result.token, emu.minted[0].token);
+    assert.equal(result.expiresOn.getTime(), (emu.minted[0].claims.exp as number) * 1000);
+    assert.deepEqual(readdirSync(arcTokenFolder(emu)), [], 'the key file is gone once used');
+  });
+
+  it('is refused by the emulator without the key, as himds does', async () => {
+    const res = await fetch(`${emu.url}/arc/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://vault.azure.net`, { headers: { Metadata: 'true' } });
+    assert.equal(res.status, 401);
+    const realm = /^Basic realm=(.+)$/.exec(res.headers.get('www-authenticate') ?? '')?.[1] ?? '';
+    assert.ok(realm.startsWith(arcTokenFolder(emu)) && realm.endsWith('.key') && existsSync(realm));
+    const wrong = await fetch(`${emu.url}/arc/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://vault.azure.net`, { headers: { Metadata: 'true', Authorization: 'Basic nope' } });
+    assert.equal(wrong.status, 401);
+  });
+
+  describe('refuses a realm outside the token folder without reading or sending the file', () => {
+    let outside: string;
+    beforeEach(() => {
+      outside = mkdtempSync(join(tmpdir(), 'arc-outside-'));
+      writeFileSync(join(outside, 'stolen.key'), SECRET);
+      writeFileSync(join(outside, 'big.key'), SECRET);
+      writeFileSync(join(arcTokenFolder(emu), 'big.key'), `${SECRET}${'k'.repeat(5000)}`);
+      writeFileSync(join(arcTokenFolder(emu), 'notes.txt'), SECRET);
+      symlinkSync(join(outside, 'stolen.key'), join(arcTokenFolder(emu), 'link.key'));
+    });
+
+    for (const [what, realm, key] of [
+      ['another folder', (_f: string, o: string) => join(o, 'stolen.key'), 'ArcKeyFileRefused'],
+      ['a path with ..', (f: string, o: string) => `${f}/../${basename(o)}/stolen.key`, 'ArcKeyFileRefused'],
+      ['a link out of the folder', (f: string) => join(f, 'link.key'), 'ArcKeyFileRefused'],
+      ['a file that is not .key', (f: string) => join(f, 'notes.txt'), 'ArcKeyFileRefused'],
+      ['a key file over 4096 bytes', (f: string) => join(f, 'big.key'), 'ArcKeyFileTooLarge'],
+    ] as const) {
+      it(what, async () => {
+        const path = realm(arcTokenFolder(emu), outside);
+        emu.faults.script(ARC_TOKEN_ROUTE, { status: 401, headers: { 'WWW-Authenticate': `Basic realm=${path}` } });
+        const e = await failure(sourceOptions(emu, 'azureArc'));
+        assert.equal(e.key, key);
+        assert.equal(emu.received(ARC_TOKEN_ROUTE).length, 1, 'nothing was sent after the challenge');
+        assert.ok(!JSON.stringify(emu.requests).includes(SECRET));
+      });
+    }
+  });
+
+  it('says so when a 401 carries no Basic realm challenge', async () => {
+    emu.faults.script(ARC_TOKEN_ROUTE, { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
+    const e = await failure(sourceOptions(emu, 'azureArc'));
+    assert.equal(e.key, 'ArcChallengeMissing');
+    assert.equal(emu.received(ARC_TOKEN_ROUTE).length, 1);
+  });
+});
