@@ -33,7 +33,8 @@ export function parseExpiresOn(value: unknown): Date | undefined {
 /** Seconds from now, as in expires_in (a number, or a string of digits). */
 export function parseExpiresIn(value: unknown, nowMs: number): Date | undefined {
   const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  return Number.isFinite(seconds) && seconds >= 0 ? new Date(nowMs + seconds * 1000) : undefined;
+  // Whole seconds, rounded down: the same precision as expires_on, and never later than the truth.
+  return Number.isFinite(seconds) && seconds >= 0 ? new Date(Math.floor(nowMs / 1000) * 1000 + seconds * 1000) : undefined;
 }
 
 function fromEpoch(seconds: number): Date | undefined {
