@@ -78,7 +78,8 @@ export interface KeyVaultReport {
 }
 
 export interface ResourcesReport {
-  subscription: SubscriptionInfo;
+  /** Undefined when the identity may not read the subscription. */
+  subscription?: SubscriptionInfo;
   resourceGroup: ResourceGroupInfo;
   resources: ResourceInfo[];
   byType: Array<[string, number]>;
@@ -245,7 +246,8 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
 
   if (has('resources')) {
     report.resources = await armOrFail(async (arm) => {
-      const subscription = await readSubscription(arm, subscriptionId!);
+      // The subscription's name is a nicety: the group's answer says what is wrong if anything is.
+      const subscription = await readSubscription(arm, subscriptionId!).catch(() => undefined);
       const group = await readResourceGroup(arm, subscriptionId!, resourceGroup!);
       const resources = await listResources(arm, subscriptionId!, resourceGroup!);
       return { subscription, resourceGroup: group, resources, byType: countByType(resources) };

@@ -33,7 +33,7 @@ describe('gatherInfo', () => {
     assert.ok(report.instance?.ok && report.instance.value.name === m.vmName);
     assert.ok(report.resources?.ok);
     assert.equal(report.resources.value.resources.length, worldOf(emu).resources.length);
-    assert.equal(report.resources.value.subscription.displayName, 'Build agents');
+    assert.equal(report.resources.value.subscription?.displayName, 'Build agents');
     assert.ok(report.permissions?.ok && report.permissions.value.readResourceGroup === 'yes');
     const [agents, legacy] = report.keyVaults ?? [];
     assert.deepEqual(vaultAccess(agents), { listSecrets: 'yes', listBasis: 'listed', readSecrets: 'yes', readBasis: 'rbac' });
