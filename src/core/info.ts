@@ -185,12 +185,10 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
       const absent = !instance.ok && isManagedIdentityError(instance.error) && instance.error.kind === 'noEndpoint';
       if (absent && !explicit) report.sections = report.sections.filter((s) => s !== 'instance');
       else report.instance = instance;
-      if (instance.ok) cloudNote(report, options.cloud, instance.value);
     }
-    report.scope = { subscriptionId, resourceGroup, from: scopeMissing ? 'instance' : 'inputs' };
-  } else {
-    report.scope = { subscriptionId, resourceGroup, from: 'inputs' };
+    if (instance.ok) cloudNote(report, options.cloud, instance.value);
   }
+  report.scope = { subscriptionId, resourceGroup, from: scopeMissing ? 'instance' : subscriptionId || resourceGroup ? 'inputs' : 'none' };
   if (!usesArm) return report;
 
   // Tokens: one for Resource Manager, one per Key Vault resource, each asked for once.

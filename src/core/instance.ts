@@ -39,7 +39,7 @@ export async function readInstanceMetadata(options: InstanceOptions = {}): Promi
   const url = `${base}/metadata/instance?api-version=${IMDS_INSTANCE_API_VERSION}`;
   let res;
   try {
-    res = await getRetrying({ url, headers: { Metadata: 'true' }, probe: { connectTimeoutMs: 3000 } }, IMDS_LABEL, { timeoutSeconds: 30, ...options });
+    res = await getRetrying({ url, headers: { Metadata: 'true' }, probe: { connectTimeoutMs: 3000 } }, IMDS_LABEL, { ...options, timeoutSeconds: options.timeoutSeconds ?? 30 });
   } catch (e) {
     if (isManagedIdentityError(e) && (e.kind === 'noEndpoint' || e.kind === 'timeout')) {
       throw new ManagedIdentityError('noEndpoint', 'InstanceMetadataUnavailable', base, e.message);
