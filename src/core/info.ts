@@ -206,24 +206,25 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   const claims = armToken.ok ? armToken.value.claims : undefined;
   const objectId = typeof claims?.oid === 'string' ? claims.oid : undefined;
   const tenantId = typeof claims?.tid === 'string' ? claims.tid : undefined;
-  const armOrFail = <T>(work: (arm: ArmClient) => Promise<T>): Promise<Outcome<T>> =>
-    armToken.ok
-      ? outcome(() => work(armClient(options.cloud.armEndpoint, armToken.value.token, { objectId, audience: String(claims?.aud ?? options.cloud.armAudience) }, rest)))
-      : Promise.resolve({ ok: false, error: armToken.error });
+  const arm: Outcome<ArmClient> = armToken.ok
+    ? { ok: true, value: armClient(options.cloud.armEndpoint, armToken.value.token, { objectId, audience: String(claims?.aud ?? options.cloud.armAudience) }, rest) }
+    : armToken;
+  /** A Resource Manager section: its work, or the token's error when there is no token. */
+  const armOrFail = <T>(work: (client: ArmClient) => Promise<T>): Promise<Outcome<T>> => (arm.ok ? outcome(() => work(arm.value)) : Promise.resolve(arm));
 
-  if (has('identity')) report.identity = armToken.ok ? { ok: true, value: identityInfo(armToken.value) } : { ok: false, error: armToken.error };
+  if (has('identity')) report.identity = armToken.ok ? { ok: true, value: identityInfo(armToken.value) } : armToken;
 
   if (vaultRefs.length && (has('keyVault') || has('permissions'))) {
     report.keyVaults = [];
     for (const ref of vaultRefs) {
-      const vault = await armOrFail(async (arm) => describeVault(await findVault(arm, subscriptionId ?? '', ref), objectId));
+      const vault = await armOrFail(async (client) => describeVault(await findVault(client, subscriptionId ?? '', ref), objectId));
       const kv: KeyVaultReport = { ref, vault };
       if (vault.ok) {
         if (tenantId && vault.value.tenantId && vault.value.tenantId.toLowerCase() !== tenantId.toLowerCase()) {
           report.notes.push({ key: 'VaultOtherTenant', args: [vault.value.name, vault.value.tenantId, tenantId] });
         }
-        kv.permissions = await armOrFail(async (arm) => {
-          const entries = await listPermissions(arm, vault.value.id);
+        kv.permissions = await armOrFail(async (client) => {
+          const entries = await listPermissions(client, vault.value.id);
           return { readVault: check(entries, 'readVault'), listSecrets: check(entries, 'listSecrets'), readSecrets: check(entries, 'readSecrets') };
         });
         if (has('keyVault') && options.listSecretNames) {
@@ -243,19 +244,19 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   }
 
   if (has('resources')) {
-    report.resources = await armOrFail(async (arm) => {
+    report.resources = await armOrFail(async (client) => {
       // The subscription's name is a nicety: the group's answer says what is wrong if anything is.
-      const subscription = await readSubscription(arm, subscriptionId!).catch(() => undefined);
-      const group = await readResourceGroup(arm, subscriptionId!, resourceGroup!);
-      const resources = await listResources(arm, subscriptionId!, resourceGroup!);
+      const subscription = await readSubscription(client, subscriptionId!).catch(() => undefined);
+      const group = await readResourceGroup(client, subscriptionId!, resourceGroup!);
+      const resources = await listResources(client, subscriptionId!, resourceGroup!);
       return { subscription, resourceGroup: group, resources, byType: countByType(resources) };
     });
   }
 
   if (has('permissions')) {
     const scope = resourceGroupId(subscriptionId!, resourceGroup!);
-    report.permissions = await armOrFail(async (arm) => {
-      const entries = await listPermissions(arm, scope);
+    report.permissions = await armOrFail(async (client) => {
+      const entries = await listPermissions(client, scope);
       return { scope, entries, readResourceGroup: check(entries, 'readResourceGroup') };
     });
   }

@@ -6,7 +6,7 @@ import { assertBearerUrl, collectPages, getWithToken, isLoopbackHost } from '../
 describe('REST calls', () => {
   it('knows loopback: 127.0.0.0/8, ::1 and localhost', () => {
     for (const host of ['127.0.0.1', '127.255.3.4', '[::1]', '::1', 'localhost', 'LOCALHOST']) assert.ok(isLoopbackHost(host), host);
-    for (const host of ['10.0.0.1', '128.0.0.1', '169.254.169.254', 'localhost.example.com', 'mylocalhost', '[::2]', '127.0.0.1.nip.io']) assert.ok(!isLoopbackHost(host), host);
+    for (const host of ['10.0.0.1', '128.0.0.1', '192.168.1.1', 'localhost.example.com', 'mylocalhost', '[::2]', '127.0.0.1.nip.io']) assert.ok(!isLoopbackHost(host), host);
   });
 
   it('sends a token over https, or over http only to loopback', () => {
