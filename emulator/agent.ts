@@ -146,7 +146,7 @@ function interpret(stdout: string, stderr: string, exitCode: number | null, dura
       result = p.result;
       resultMessage = cmd.message;
       shown.push(`##[${result === 'Failed' ? 'error' : 'section'}]${cmd.message}`);
-    } else if (cmd.command === 'task.logissue') {
+    } else if (cmd.command === 'task.logissue' || cmd.command === 'task.issue') {
       shown.push(`##[${p.type ?? 'warning'}]${cmd.message}`);
     } else if (cmd.command === 'task.debug' && debug) {
       shown.push(`##[debug]${cmd.message}`);

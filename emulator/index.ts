@@ -6,6 +6,9 @@ import { arcEnv, registerAzureArc } from './azure-arc';
 import { cloudShellEnv, registerCloudShell } from './cloud-shell';
 import { registerEntra, workloadIdentityEnv } from './entra';
 import { registerImds } from './imds';
+import { registerArm } from './arm';
+import { registerInstance } from './instance';
+import { registerKeyVault } from './keyvault';
 import { AzureEmulator, EmulatorOptions } from './server';
 import { registerServiceFabric, serviceFabricEnv } from './service-fabric';
 
@@ -20,6 +23,11 @@ export { CLOUD_SHELL_TOKEN_ROUTE, cloudShellEnv } from './cloud-shell';
 export { ENTRA_TOKEN_ROUTE, federatedToken, workloadIdentityEnv } from './entra';
 export type { FederatedTokenOptions } from './entra';
 export { SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv } from './service-fabric';
+export { ARM_ROUTES } from './arm';
+export { IMDS_INSTANCE_ROUTE } from './instance';
+export { KEYVAULT_ROUTES } from './keyvault';
+export { AzureWorld, ROLES, worldOf } from './world';
+export type { VaultSeed, WorldVault } from './world';
 
 /** Starts an emulator on a free loopback port with every protocol served. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<AzureEmulator> {
@@ -31,6 +39,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Azur
   registerAzureArc(emu);
   registerServiceFabric(emu);
   registerEntra(emu);
+  registerArm(emu);
+  registerKeyVault(emu);
+  registerInstance(emu);
   return emu.start();
 }
 

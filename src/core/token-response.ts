@@ -10,7 +10,7 @@ import type { AccessToken } from './sources/types';
 
 type Json = Record<string, unknown>;
 
-function parseJsonObject(body: string): Json | undefined {
+export function parseJsonObject(body: string): Json | undefined {
   try {
     const v: unknown = JSON.parse(body);
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
@@ -56,7 +56,8 @@ export function errorText(res: HttpResponse): string {
   return res.body.length > 0 && res.body.length <= 300 && !res.body.includes('eyJ') ? sanitize(res.body) : `${res.body.length} bytes, not JSON`;
 }
 
-function sanitize(text: string): string {
+/** One line, nothing that looks like a JWT, at most 500 characters: safe to put in a message. */
+export function sanitize(text: string): string {
   // One line, and nothing that looks like a JWT.
   return text.replace(/[\r\n]+/g, ' ').replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, '<token removed>').slice(0, 1000);
 }

@@ -1,4 +1,5 @@
 /** Runs the bundled tasks against an emulator and records their output for the secret scan. */
+import { existsSync, readFileSync } from 'node:fs';
 import { runTask, RunTaskOptions, TaskRun } from '../../emulator/agent';
 import type { AzureEmulator } from '../../emulator';
 import { imdsEnv } from '../../emulator';
@@ -17,4 +18,21 @@ export async function runStagedTask(
 
 export function runTokenTask(emu: AzureEmulator, inputs: Record<string, string>, options: Omit<RunTaskOptions, 'taskDir' | 'inputs'> = {}) {
   return runStagedTask('ManagedIdentityTokenV1', emu, { ...options, inputs });
+}
+
+export interface InfoRun extends TaskRun {
+  /** The markdown the task uploaded as its summary. */
+  summary: string;
+}
+
+/** Runs ManagedIdentityInfo@1 with a Custom cloud at the emulator (unless the inputs say otherwise); its summary is scanned too. */
+export async function runInfoTask(emu: AzureEmulator, inputs: Record<string, string>, options: Omit<RunTaskOptions, 'taskDir' | 'inputs'> & { taskDir?: string } = {}): Promise<InfoRun> {
+  const run = await runStagedTask('ManagedIdentityInfoV1', emu, {
+    ...options,
+    inputs: { cloud: 'Custom', armEndpoint: emu.url, armAudience: 'https://management.azure.com/', ...inputs },
+  });
+  const file = run.commands.find((c) => c.command === 'task.uploadsummary')?.message;
+  const summary = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
+  recordOutput('ManagedIdentityInfoV1 summary', summary, emu);
+  return { ...run, summary };
 }

@@ -1,0 +1,74 @@
+/**
+ * ManagedIdentityInfo@1: reads the inputs, asks the core what the agent's
+ * managed identity is and what it can reach, and shows it: a log section by
+ * section, a markdown summary, and (outputJsonPath) everything as JSON.
+ * Reads only. A section that fails is a warning (SucceededWithIssues), or
+ * with failOnError the task fails.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import { closeHttpAgents } from '../../src/core/http';
+import { gatherInfo, InfoReport, parseSections } from '../../src/core/info';
+import { parseVaultRefs } from '../../src/core/keyvault';
+import { closeNetworkDispatchers } from '../../src/core/network';
+import { readCloud, readIdentityInputs } from '../common/inputs';
+import { readAgentNetwork } from '../common/network';
+import { describeFailure, logRetry, runTask } from '../common/report';
+import { noteTexts, reportBlocks, summaryMarkdown, writeLog } from './render';
+
+const JSON_VARIABLE = 'InfoJsonPath';
+
+async function main(): Promise<void> {
+  tl.setResourcePath(path.join(__dirname, 'task.json'));
+  const identityInputs = readIdentityInputs();
+  const cloud = readCloud();
+  const sections = parseSections(tl.getInput('sections') ?? '');
+  const keyVaults = parseVaultRefs(tl.getInput('keyVaultNames') ?? '');
+  const outputJsonPath = (tl.getInput('outputJsonPath') ?? '').trim();
+  const failOnError = tl.getBoolInput('failOnError', false);
+
+  const network = readAgentNetwork();
+  const started = Date.now();
+  const report = await gatherInfo({
+    token: { ...identityInputs, network, onRetry: logRetry },
+    cloud,
+    sections,
+    subscriptionId: tl.getInput('subscriptionId') ?? undefined,
+    resourceGroup: tl.getInput('resourceGroup') ?? undefined,
+    keyVaults,
+    listSecretNames: tl.getBoolInput('listSecretNames', false),
+    rest: { network, timeoutSeconds: identityInputs.timeoutSeconds, onRetry: logRetry },
+  });
+
+  const { blocks, failed } = reportBlocks(report);
+  const notes = noteTexts(report);
+  for (const note of notes) tl.warning(note);
+  writeLog(blocks);
+  const summary = path.join(tl.getVariable('Agent.TempDirectory') ?? process.cwd(), `ManagedIdentityInfo-${Date.now()}.md`);
+  writeFileSync(summary, summaryMarkdown(blocks, notes));
+  tl.uploadSummary(summary);
+  if (outputJsonPath) writeJson(path.resolve(outputJsonPath), report);
+
+  const ms = Date.now() - started;
+  if (failed === 0) tl.setResult(tl.TaskResult.Succeeded, tl.loc('DoneOk', report.sections.length, ms));
+  else if (failOnError) tl.setResult(tl.TaskResult.Failed, tl.loc('DoneFailed', failed));
+  else tl.setResult(tl.TaskResult.SucceededWithIssues, tl.loc('DoneIssues', failed));
+}
+
+/** Everything found, as JSON readable only by the agent's user; errors as their key and advice. */
+function writeJson(file: string, report: InfoReport): void {
+  const json = JSON.stringify(
+    { task: 'ManagedIdentityInfo@1', generatedAt: new Date().toISOString(), ...report, notes: noteTexts(report) },
+    (_key, value: unknown) => (value instanceof Error ? { error: (value as { key?: string }).key ?? value.name, message: describeFailure(value) } : value),
+    2,
+  );
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${json}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  tl.setVariable(JSON_VARIABLE, file);
+  tl.setVariable(JSON_VARIABLE, file, false, true);
+  console.log(tl.loc('JsonWritten', file, JSON_VARIABLE));
+}
+
+void runTask(main).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));
