@@ -41,6 +41,8 @@ export interface TokenResult extends AccessToken {
   claims?: TokenClaims;
   /** Things the user should know: e.g. the token is for another identity than asked. */
   warnings: Message[];
+  /** The token endpoint that answered, without its query (for tools that need it, e.g. ARM_MSI_ENDPOINT). */
+  endpoint: string;
 }
 
 const RETRY_STATUSES = new Set([404, 408, 410, 429, 500, 502, 503, 504]);
@@ -108,6 +110,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     identity,
     claims,
     warnings: identityMismatch(identity, claims),
+    endpoint: request.url.split('?')[0],
   };
 }
 
