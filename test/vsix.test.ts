@@ -40,7 +40,7 @@ describe('the .vsix', () => {
 
   it('holds each task bundled, with no node_modules, within 1 MB a task', () => {
     const task = join(unpacked, 'tasks', 'ManagedIdentityTokenV1');
-    for (const f of ['index.js', 'task.json', 'task.loc.json', 'icon.png', 'Strings/resources.resjson/en-US/resources.resjson']) {
+    for (const f of ['index.js', 'post.js', 'task.json', 'task.loc.json', 'icon.png', 'Strings/resources.resjson/en-US/resources.resjson']) {
       assert.ok(existsSync(join(task, f)), f);
     }
     assert.ok(!existsSync(join(task, 'node_modules')));
@@ -69,6 +69,11 @@ describe('the .vsix', () => {
         assert.equal(run.outputs.get('ArmToken')?.secret, true);
         assert.match(run.variables.get('ArmToken.expiresOn')?.value ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
         assert.equal(run.variables.get('ArmToken.audience')?.value, 'https://management.azure.com');
+        // The post-job step (post.js runs index.js in its post-job stage): nothing to clean up here.
+        const post = await runStagedTask('ManagedIdentityTokenV1', emu, { taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'), nodePath: node, stage: 'postjobexecution', taskVariables: run.taskVariables });
+        assert.equal(post.result, 'Succeeded', post.log + post.stderr);
+        assert.equal(post.stderr, '');
+        assert.match(post.log, /Clean-up done/);
       } finally {
         await emu.stop();
       }
