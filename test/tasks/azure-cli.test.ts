@@ -10,18 +10,24 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import * as tl from 'azure-pipelines-task-lib/task';
 import { ARM_SUBSCRIPTIONS_ROUTE, AzureEmulator, MSI_ENDPOINT_ROUTE, msiEndpointEnv, startEmulator } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
 import { recordOutput, watchEmulator } from '../helpers/scan';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
 
 const run = promisify(execFile);
-const AZ = tl.which('az', false);
+const AZ = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'az')).find((file) => {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+});
 
 describe('ManagedIdentityToken@1 with the real Azure CLI', function () {
   this.timeout(180_000);
