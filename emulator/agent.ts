@@ -33,6 +33,12 @@ export interface TaskRun {
   /** Output variables, read by later jobs as dependencies.<job>.outputs['<step>.<name>']. */
   outputs: Map<string, TaskVariable>;
   secrets: string[];
+  /** Task variables (task.settaskvariable): the agent hands them to this task's post-job step. */
+  taskVariables: Map<string, string>;
+  /** Files attached with task.uploadsummary. */
+  summaries: string[];
+  /** The Agent.TempDirectory the run had (a post-job step of the same job shares it). */
+  tempDirectory: string;
   /** The log as the agent shows it: secrets replaced by ***, commands hidden, debug lines only with System.Debug. */
   log: string;
   durationMs: number;
@@ -48,6 +54,8 @@ export interface RunTaskOptions {
   variables?: Record<string, string>;
   /** Extra raw environment (endpoint variables of the host). */
   env?: Record<string, string>;
+  /** Task variables set by the task's main step, for its post-job step (VSTS_TASKVARIABLE_*). */
+  taskVariables?: Map<string, string> | Record<string, string>;
   /** The node binary (default: this process's). */
   nodePath?: string;
   timeoutMs?: number;
@@ -66,9 +74,8 @@ export function taskTarget(taskDir: string, stage: 'execution' | 'postjobexecuti
 }
 
 export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
-  const temp = mkdtempSync(join(tmpdir(), 'agent-temp-'));
   const variables: Record<string, string> = {
-    'Agent.TempDirectory': temp,
+    'Agent.TempDirectory': options.variables?.['Agent.TempDirectory'] ?? mkdtempSync(join(tmpdir(), 'agent-temp-')),
     'Agent.Version': '4.266.2',
     'Agent.OS': 'Linux',
     'Agent.JobName': 'Job',
@@ -84,9 +91,13 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
     HOME: process.env.HOME ?? tmpdir(),
     ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [variableEnvName(k), v])),
     ...Object.fromEntries(Object.entries(options.inputs ?? {}).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v])),
+    ...Object.fromEntries(
+      [...(options.taskVariables instanceof Map ? options.taskVariables : Object.entries(options.taskVariables ?? {}))].map(([k, v]) => [`VSTS_TASKVARIABLE_${variableEnvName(k)}`, v]),
+    ),
     ...options.env,
   };
   const started = Date.now();
+  const temp = variables['Agent.TempDirectory'];
   const child = spawn(options.nodePath ?? process.execPath, [taskTarget(options.taskDir, options.stage)], {
     env,
     cwd: temp,
@@ -99,10 +110,11 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   clearTimeout(timer);
-  return interpret(stdout, stderr, exitCode, Date.now() - started, /^true$/i.test(variables['System.Debug'] ?? ''));
+  return { ...interpret(stdout, stderr, exitCode, Date.now() - started, /^true$/i.test(variables['System.Debug'] ?? '')), tempDirectory: temp };
 }
 
-const COMMAND = /^##vso\[([\w.]+)([^\]]*)\](.*)$/;
+/** The agent takes a command from anywhere in a line, not only its start. */
+const COMMAND = /##vso\[([\w.]+)([^\]]*)\](.*)$/;
 
 export function unescapeValue(s: string): string {
   return s.replace(/%AZP25|%0D|%0A|%3B|%5D/g, (m) => ({ '%AZP25': '%', '%0D': '\r', '%0A': '\n', '%3B': ';', '%5D': ']' })[m] ?? m);
@@ -119,11 +131,13 @@ export function parseCommand(line: string): LoggingCommand | undefined {
   return { command: m[1], properties, message: unescapeValue(m[3]) };
 }
 
-function interpret(stdout: string, stderr: string, exitCode: number | null, durationMs: number, debug: boolean): TaskRun {
+function interpret(stdout: string, stderr: string, exitCode: number | null, durationMs: number, debug: boolean): Omit<TaskRun, 'tempDirectory'> {
   const commands: LoggingCommand[] = [];
   const variables = new Map<string, TaskVariable>();
   const outputs = new Map<string, TaskVariable>();
   const secrets: string[] = [];
+  const taskVariables = new Map<string, string>();
+  const summaries: string[] = [];
   let result: string | undefined;
   let resultMessage: string | undefined;
   const shown: string[] = [];
@@ -142,6 +156,11 @@ function interpret(stdout: string, stderr: string, exitCode: number | null, dura
       (output ? outputs : variables).set(p.variable, { value: cmd.message, secret, output });
     } else if (cmd.command === 'task.setsecret') {
       secrets.push(cmd.message);
+    } else if (cmd.command === 'task.settaskvariable') {
+      if (p.issecret === 'true') secrets.push(cmd.message);
+      taskVariables.set(p.variable, cmd.message);
+    } else if (cmd.command === 'task.uploadsummary') {
+      summaries.push(cmd.message);
     } else if (cmd.command === 'task.complete') {
       result = p.result;
       resultMessage = cmd.message;
@@ -164,6 +183,8 @@ function interpret(stdout: string, stderr: string, exitCode: number | null, dura
     variables,
     outputs,
     secrets,
+    taskVariables,
+    summaries,
     log: mask(shown.join('\n')),
     durationMs,
   };

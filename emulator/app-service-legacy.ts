@@ -12,7 +12,8 @@ import { AzureEmulator } from './server';
 import { hostSecret, issueToken } from './tokens';
 
 export const APP_SERVICE_LEGACY_TOKEN_ROUTE = 'appServiceLegacy.token';
-const PATH = '/legacy/msi/token';
+export const APP_SERVICE_LEGACY_PATH = '/legacy/msi/token';
+const PATH = APP_SERVICE_LEGACY_PATH;
 const secrets = new WeakMap<AzureEmulator, string>();
 
 /** Epoch seconds as the 2017-09-01 protocol writes them: "M/d/yyyy h:mm:ss AM +00:00" (UTC). */

@@ -9,12 +9,14 @@
  * codes and wording.
  */
 import type { TLSSocket } from 'node:tls';
-import type { MintedToken } from './jwt';
+import { bearerToken } from './bearer';
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
 import { AzureWorld, WorldVault, worldOf } from './world';
 
+/** ARM_ROUTES.subscriptions is what az login lists. */
 export const ARM_ROUTES = {
+  subscriptions: 'arm.subscriptions',
   subscription: 'arm.subscription',
   resourceGroup: 'arm.resourceGroup',
   resources: 'arm.resources',
@@ -31,6 +33,7 @@ const ARM_AUDIENCES = new Set(
 const SUB = '/subscriptions/([^/]+)';
 const RG = `${SUB}/resourcegroups/([^/]+)`;
 const PATHS = {
+  subscriptions: /^\/subscriptions\/?$/i,
   subscription: new RegExp(`^${SUB}/?$`, 'i'),
   resourceGroup: new RegExp(`^${RG}/?$`, 'i'),
   resources: new RegExp(`^${RG}/resources/?$`, 'i'),
@@ -40,6 +43,7 @@ const PATHS = {
 };
 
 const API_VERSIONS: Record<keyof typeof PATHS, string[]> = {
+  subscriptions: ['2016-06-01', '2019-06-01', '2019-11-01', '2020-01-01', '2021-01-01', '2022-12-01'],
   subscription: ['2016-06-01', '2020-01-01', '2021-01-01', '2022-12-01'],
   resourceGroup: ['2019-10-01', '2020-06-01', '2021-04-01', '2022-09-01'],
   resources: ['2019-10-01', '2020-06-01', '2021-04-01', '2022-09-01'],
@@ -58,12 +62,6 @@ export function originOf(ctx: RequestContext): string {
   return `${secure ? 'https' : 'http'}://${ctx.header('host') ?? '127.0.0.1'}`;
 }
 
-/** The token minted by this emulator that a request carries, if any. */
-export function bearerToken(emu: AzureEmulator, ctx: RequestContext): { present: boolean; minted?: MintedToken } {
-  const m = /^Bearer\s+(\S+)$/i.exec(ctx.header('authorization') ?? '');
-  if (!m) return { present: false };
-  return { present: true, minted: emu.minted.find((t) => t.token === m[1]) };
-}
 
 function unauthorized(code: string, message: string): Reply {
   return armError(401, code, message, {
@@ -131,8 +129,10 @@ function armRoute(emu: AzureEmulator, name: keyof typeof PATHS, handler: (call: 
     if ('reply' in auth) return auth.reply;
     const groups = (PATHS[name].exec(ctx.url.pathname) ?? []).slice(1);
     const world = worldOf(emu);
-    const subscription = name === 'permissions' ? /^\/subscriptions\/([^/]+)/i.exec(groups[0])?.[1] : groups[0];
-    if (subscription?.toLowerCase() !== emu.machine.subscriptionId.toLowerCase()) return subscriptionNotFound(subscription ?? '');
+    if (name !== 'subscriptions') {
+      const subscription = name === 'permissions' ? /^\/subscriptions\/([^/]+)/i.exec(groups[0])?.[1] : groups[0];
+      if (subscription?.toLowerCase() !== emu.machine.subscriptionId.toLowerCase()) return subscriptionNotFound(subscription ?? '');
+    }
     return handler({ world, principal: auth.principal, groups, ctx });
   });
 }
@@ -196,27 +196,33 @@ export function vaultJson(vault: WorldVault, origin: string, trailingSlash: bool
 }
 
 export function registerArm(emu: AzureEmulator): void {
-  armRoute(emu, 'subscription', ({ world, principal }) => {
-    const m = emu.machine;
-    const scope = `/subscriptions/${m.subscriptionId}`;
-    // Anyone with a role anywhere in the subscription may read it.
-    if (!world.roleAssignments.some((a) => eq(a.principalId, principal) && `${a.scope}/`.toLowerCase().startsWith(`${scope}/`.toLowerCase()))) {
-      return authorizationFailed(principal, 'Microsoft.Resources/subscriptions/read', scope);
-    }
-    return {
-      status: 200,
-      body: {
-        id: scope,
-        authorizationSource: 'RoleBased',
-        managedByTenants: [],
-        subscriptionId: m.subscriptionId,
-        tenantId: m.tenantId,
-        displayName: world.subscriptionName,
-        state: 'Enabled',
-        subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
-      },
-    };
+  const m = emu.machine;
+  const scope = `/subscriptions/${m.subscriptionId}`;
+  // Anyone with a role anywhere in the subscription may read it, and sees it in the list.
+  const member = (world: AzureWorld, principal: string) =>
+    world.roleAssignments.some((a) => eq(a.principalId, principal) && `${a.scope}/`.toLowerCase().startsWith(`${scope}/`.toLowerCase()));
+  const subscriptionJson = (world: AzureWorld) => ({
+    id: scope,
+    authorizationSource: 'RoleBased',
+    managedByTenants: [],
+    subscriptionId: m.subscriptionId,
+    tenantId: m.tenantId,
+    displayName: world.subscriptionName,
+    state: 'Enabled',
+    subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
   });
+
+  // The list az login reads: the subscriptions the caller has a role in.
+  armRoute(emu, 'subscriptions', ({ world, principal }) => {
+    const value = member(world, principal) ? [subscriptionJson(world)] : [];
+    return { status: 200, body: { value, count: { type: 'Total', value: value.length } } };
+  });
+
+  armRoute(emu, 'subscription', ({ world, principal }) => {
+    if (!member(world, principal)) return authorizationFailed(principal, 'Microsoft.Resources/subscriptions/read', scope);
+    return { status: 200, body: subscriptionJson(world) };
+  });
+
 
   /** The group, when the caller may read it; else ARM's answer. */
   const group = (world: AzureWorld, principal: string, name: string, action: string) => {
@@ -272,3 +278,5 @@ export function registerArm(emu: AzureEmulator): void {
     return { status: 200, body: { value } };
   });
 }
+
+export const ARM_SUBSCRIPTIONS_ROUTE = ARM_ROUTES.subscriptions;

@@ -30,11 +30,16 @@ function imdsToken(emu: AzureEmulator, { url, header }: RequestContext): Reply {
   if (!IMDS_TOKEN_VERSIONS.has(version)) return badRequest('invalid_request', `Unsupported api-version ${version}`);
   const resource = q.get('resource');
   if (!resource) return badRequest('invalid_request', 'Required audience parameter not specified');
-  return tokenReply(emu, resource, {
-    clientId: q.get('client_id') ?? undefined,
-    objectId: q.get('object_id') ?? undefined,
-    resourceId: q.get('msi_res_id') ?? undefined,
-  });
+  return tokenReply(emu, resource, imdsSelector(q));
+}
+
+/** The identity IMDS-style parameters name: client_id, object_id or msi_res_id. */
+export function imdsSelector(params: URLSearchParams): { clientId?: string; objectId?: string; resourceId?: string } {
+  return {
+    clientId: params.get('client_id') ?? undefined,
+    objectId: params.get('object_id') ?? undefined,
+    resourceId: params.get('msi_res_id') ?? undefined,
+  };
 }
 
 /** The IMDS-shaped token answer (every field a string; errors {error, error_description}), shared by the protocols that copy it. */

@@ -7,8 +7,11 @@ import { cloudShellEnv, registerCloudShell } from './cloud-shell';
 import { registerEntra, workloadIdentityEnv } from './entra';
 import { registerImds } from './imds';
 import { registerArm } from './arm';
+import { registerCloudMetadata } from './cloud-metadata';
+import { registerDevOps } from './devops';
 import { registerInstance } from './instance';
 import { registerKeyVault } from './keyvault';
+import { registerMsiEndpoint } from './msi-endpoint';
 import { AzureEmulator, EmulatorOptions } from './server';
 import { registerServiceFabric, serviceFabricEnv } from './service-fabric';
 
@@ -28,6 +31,10 @@ export { IMDS_INSTANCE_ROUTE } from './instance';
 export { KEYVAULT_ROUTES } from './keyvault';
 export { AzureWorld, ROLES, worldOf } from './world';
 export type { VaultSeed, WorldVault } from './world';
+export { ARM_SUBSCRIPTIONS_ROUTE } from './arm';
+export { CLOUD_METADATA_ROUTE } from './cloud-metadata';
+export { DEVOPS_ANONYMOUS_ID, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf } from './devops';
+export { MSI_ENDPOINT_ROUTE, msiEndpointEnv } from './msi-endpoint';
 
 /** Starts an emulator on a free loopback port with every protocol served. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<AzureEmulator> {
@@ -42,6 +49,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Azur
   registerArm(emu);
   registerKeyVault(emu);
   registerInstance(emu);
+  registerCloudMetadata(emu);
+  registerDevOps(emu);
+  registerMsiEndpoint(emu);
   return emu.start();
 }
 

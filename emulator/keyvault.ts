@@ -12,7 +12,8 @@
  * default action is Deny and 127.0.0.1 is not in the IP rules),
  * ForbiddenByRbac or AccessDenied (access policies).
  */
-import { bearerToken, originOf } from './arm';
+import { originOf } from './arm';
+import { bearerToken } from './bearer';
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
 import { WorldVault, worldOf } from './world';

@@ -6,10 +6,36 @@
  * buildCli bundles the mi-token command into bin/mi-token.js (package.json
  * "bin"), self-contained, so the npm package needs no dependencies.
  */
-import { build } from 'esbuild';
+import { build, Plugin } from 'esbuild';
 import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_BIN, ROOT, STAGE, TASK_NAMES } from './paths';
+
+/**
+ * azure-devops-node-api's WebApi requires every REST area client and every
+ * credential handler at load, and typed-rest-client every handler (NTLM
+ * brings DES and MD4): about 1 MB. The tasks only use the WebApi
+ * constructor, the bearer handler and connect(), so the rest are bundled as
+ * empty modules.
+ */
+const UNUSED: Array<{ importer: RegExp; path: RegExp }> = [
+  { importer: /azure-devops-node-api[\\/]WebApi\.js$/, path: /^\.\/(\w+Api|handlers\/(basiccreds|ntlm|personalaccesstoken))$/ },
+  { importer: /typed-rest-client[\\/]Handlers\.js$/, path: /^\.\/handlers\/(basiccreds|ntlm|personalaccesstoken)$/ },
+];
+const devOpsStubs: Plugin = {
+  name: 'azure-devops-stubs',
+  setup(b) {
+    b.onResolve({ filter: /^\.\// }, (args) =>
+      UNUSED.some((u) => u.importer.test(args.importer) && u.path.test(args.path)) ? { path: args.path, namespace: 'devops-stub' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'devops-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
+/** The entry points of a task: index.ts, and post.ts when it has a post-job step. */
+export function taskEntries(src: string): string[] {
+  return ['index.ts', 'post.ts'].filter((f) => existsSync(join(src, f)));
+}
 
 export async function buildExtension(): Promise<void> {
   rmSync(STAGE, { recursive: true, force: true });
@@ -22,8 +48,8 @@ export async function buildExtension(): Promise<void> {
     const out = join(STAGE, 'tasks', task);
     mkdirSync(out, { recursive: true });
     await build({
-      entryPoints: [join(src, 'index.ts')],
-      outfile: join(out, 'index.js'),
+      entryPoints: taskEntries(src).map((f) => join(src, f)),
+      outdir: out,
       bundle: true,
       platform: 'node',
       target: 'node20',
@@ -31,6 +57,7 @@ export async function buildExtension(): Promise<void> {
       minify: true,
       legalComments: 'linked',
       logLevel: 'warning',
+      plugins: [devOpsStubs],
     });
     for (const file of ['task.json', 'task.loc.json', 'icon.png', 'Strings']) {
       if (!existsSync(join(src, file))) throw new Error(`${task}/${file} is missing: run npm run loc (or scripts/make-icons.mjs).`);

@@ -55,6 +55,7 @@ describe('the .vsix', () => {
       }
       assert.ok(!existsSync(join(task, 'node_modules')));
       assert.ok(folderSize(task) < 1024 * 1024, `${name} folder is ${folderSize(task)} bytes`);
+      if (name === 'ManagedIdentityTokenV1') assert.ok(existsSync(join(task, 'post.js')), 'the post-job step');
     }
     assert.ok(statSync(vsix).size < 1.5 * 1024 * 1024);
   });
@@ -76,6 +77,11 @@ describe('the .vsix', () => {
         assert.equal(run.outputs.get('ArmToken')?.secret, true);
         assert.match(run.variables.get('ArmToken.expiresOn')?.value ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
         assert.equal(run.variables.get('ArmToken.audience')?.value, 'https://management.azure.com');
+        // The post-job step (post.js runs index.js in its post-job stage): nothing to clean up here.
+        const post = await runStagedTask('ManagedIdentityTokenV1', emu, { taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'), nodePath: node, stage: 'postjobexecution', taskVariables: run.taskVariables });
+        assert.equal(post.result, 'Succeeded', post.log + post.stderr);
+        assert.equal(post.stderr, '');
+        assert.match(post.log, /Clean-up done/);
       } finally {
         await emu.stop();
       }

@@ -49,6 +49,8 @@ export interface TokenResult extends AccessToken {
   claims?: TokenClaims;
   /** Things the user should know: e.g. the token is for another identity than asked. */
   warnings: Message[];
+  /** The token endpoint that answered, without its query (for tools that need it, e.g. ARM_MSI_ENDPOINT). */
+  endpoint: string;
 }
 
 /** The source this environment (or the identitySource choice) selects. */
@@ -130,6 +132,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     identity: prepared.names,
     claims,
     warnings: identityMismatch(prepared.names, claims),
+    endpoint: prepared.http.url.split('?')[0],
   };
 }
 

@@ -1,35 +1,84 @@
 /**
  * ManagedIdentityToken@1: reads the inputs, asks the core for a token, and
  * hands it to later steps as a secret variable (and an output variable),
- * with its expiry and the identity's IDs beside it.
+ * with its expiry and the identity's IDs beside it. On request it also signs
+ * in the Azure CLI and the Azure DevOps CLI, checks that Azure DevOps accepts
+ * the identity, and sets Terraform's environment; then attaches a summary.
  */
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { acquireToken, TokenResult } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { describeIdentity } from '../../src/core/identity';
 import { describeClaims } from '../../src/core/jwt';
 import { closeHttpAgents } from '../../src/core/http';
 import { closeNetworkDispatchers } from '../../src/core/network';
-import { tokenFacts } from '../../src/core/token-facts';
+import { TokenFacts, tokenFacts } from '../../src/core/token-facts';
 import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
 import { readAgentNetwork } from '../common/network';
 import { locMessage, logRetry, maskToken, runTask } from '../common/report';
+import { azCleanup, azLogin, AzLoginOutcome, findAz } from './azcli';
+import { verifyAzureDevOps } from './devops';
+import { readToolOptions } from './options';
+import { isPostJob } from './stage';
+import { uploadSummary, VariableRow } from './summary';
+import { exportTerraform } from './terraform';
 
 async function main(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
-  const audience = tl.getInput('audience') ?? '';
+  const audienceInput = tl.getInput('audience') ?? '';
   const variableName = readVariableName();
   const { identity, timeoutSeconds, identitySource } = readIdentityInputs();
   const cloud = readCloud();
+  const options = readToolOptions(audienceInput, parseAudience(audienceInput, cloud));
+  const az = options.azLogin ? findAz() : undefined;
 
   const started = Date.now();
   const network = readAgentNetwork();
-  const result = await acquireToken({ audience, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
+  const result = await acquireToken({ audience: audienceInput, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
   console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(result.identity), Date.now() - started));
   showClaims(result);
   for (const w of result.warnings) tl.warning(locMessage(w));
-  publish(variableName, result);
+  const facts = tokenFacts(result);
+  const variables = publish(variableName, result, facts);
+
+  let verifiedAs: string | undefined;
+  if (options.azureDevOpsLogin) {
+    tl.setVariable('AZURE_DEVOPS_EXT_PAT', result.token, true);
+    variables.push({ name: 'AZURE_DEVOPS_EXT_PAT', secret: true, holds: tl.loc('HoldsDevOpsPat') });
+    console.log(tl.loc('DevOpsPatSet'));
+  }
+  if (options.verifyAzureDevOps && options.collectionUri) verifiedAs = await verifyAzureDevOps(options.collectionUri, result.token, timeoutSeconds);
+
+  let login: AzLoginOutcome | undefined;
+  if (az) {
+    login = await azLogin({
+      az,
+      identity,
+      cloud,
+      armAudience: tl.getInput('armAudience')?.trim() || undefined,
+      allowNoSubscriptions: options.azAllowNoSubscriptions,
+      subscription: options.azSubscription,
+    });
+    if (login.createdConfigDir) variables.push({ name: 'AZURE_CONFIG_DIR', secret: false, holds: tl.loc('HoldsAzureConfigDir') });
+  }
+  if (options.exportTerraformEnv) variables.push(...(await exportTerraform(options, identity, cloud, result, login)));
+
+  uploadSummary({
+    variableName,
+    identity: describeIdentity(result.identity),
+    source: result.sourceLabel,
+    audience: facts.audience,
+    expiresOn: result.expiresOn,
+    tenantId: facts.tenantId,
+    clientId: facts.clientId,
+    objectId: facts.objectId,
+    variables,
+    azLogin: login && { configDir: login.configDir, subscription: login.account && `${login.account.name} (${login.account.id})` },
+    devOps: options.azureDevOpsLogin || verifiedAs ? { exported: options.azureDevOpsLogin, verifiedAs } : undefined,
+    terraform: options.exportTerraformEnv,
+  });
   tl.setResult(tl.TaskResult.Succeeded, tl.loc('Done', variableName));
 }
 
@@ -43,8 +92,7 @@ function showClaims(result: TokenResult): void {
 }
 
 /** The variables later steps read: the token as a secret, the rest as plain values; each also as an output variable. */
-function publish(name: string, result: TokenResult): void {
-  const facts = tokenFacts(result);
+function publish(name: string, result: TokenResult, facts: TokenFacts): VariableRow[] {
   const values: Array<[string, string | undefined]> = [
     ['expiresOn', facts.expiresOn],
     ['expiresOnUnix', String(facts.expiresOnUnix)],
@@ -55,15 +103,33 @@ function publish(name: string, result: TokenResult): void {
   ];
   tl.setVariable(name, result.token, true);
   tl.setVariable(name, result.token, true, true);
+  const rows: VariableRow[] = [{ name, secret: true, holds: tl.loc('HoldsToken') }];
   for (const [suffix, value] of values) {
     if (value === undefined) continue;
     tl.setVariable(`${name}.${suffix}`, value);
     tl.setVariable(`${name}.${suffix}`, value, false, true);
+    rows.push({ name: `${name}.${suffix}`, secret: false, holds: value });
   }
   const minutes = Math.round((result.expiresOn.getTime() - Date.now()) / 60000);
   console.log(tl.loc('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', ')));
   console.log(tl.loc('ExpiresOn', result.expiresOn.toISOString(), minutes));
   console.log(tl.loc('UseInScript', name, name.replace(/[.\-\s]/g, '_').toUpperCase()));
+  return rows;
 }
 
-void runTask(main).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));
+/**
+ * The post-job step: signs the Azure CLI out and removes the configuration
+ * directory the task created. Does nothing when the task did not sign in; a
+ * clean-up problem is a warning, never a failed job.
+ */
+async function postJob(): Promise<void> {
+  tl.setResourcePath(path.join(__dirname, 'task.json'));
+  try {
+    await azCleanup();
+  } catch (e) {
+    tl.warning(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
+  }
+  tl.setResult(tl.TaskResult.Succeeded, tl.loc('CleanupDone'));
+}
+
+void (isPostJob() ? postJob() : runTask(main)).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));

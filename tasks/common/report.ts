@@ -3,6 +3,7 @@
  * and a guard that keeps any token out of the log.
  */
 import * as tl from 'azure-pipelines-task-lib/task';
+import { filterExternalOutput } from 'azure-pipelines-task-lib/externaloutput';
 import { isManagedIdentityError } from '../../src/core/errors';
 import type { Message } from '../../src/core/messages';
 import { jwtSecretSegments } from '../../src/core/jwt';
@@ -28,7 +29,7 @@ export function logRetry(event: RetryEvent & { source: string }): void {
 /** The localised, actionable text of any failure. */
 export function describeFailure(e: unknown): string {
   if (isManagedIdentityError(e)) return tl.loc(e.key, ...e.args);
-  if (e instanceof InputError) return e.message;
+  if (e instanceof InputError || e instanceof LocalizedError) return e.message;
   return tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e));
 }
 
@@ -39,4 +40,12 @@ export async function runTask(body: () => Promise<void>): Promise<void> {
   } catch (e) {
     tl.setResult(tl.TaskResult.Failed, describeFailure(e));
   }
+}
+
+/** A failure whose message is already localised and actionable. */
+export class LocalizedError extends Error {}
+
+/** Text from outside (a subscription name, a server's error) made safe to print: no ##vso[ command in it is obeyed. */
+export function external(text: string): string {
+  return filterExternalOutput(text, { source: 'remote' }).toString('utf8');
 }

@@ -19,6 +19,7 @@ const OPAQUE: TokenResult = {
   identity: { kind: 'system' },
   clientId: '11111111-2222-4333-8444-555555555555',
   warnings: [],
+  endpoint: 'http://127.0.0.1:40342/metadata/identity/oauth2/token',
 };
 
 describe('mi-token output', () => {

@@ -7,6 +7,8 @@ export interface TestProxy {
   url: string;
   /** The CONNECT requests it received. */
   seen: IncomingMessage[];
+  /** host:port of each tunnel, in order. */
+  readonly connects: string[];
   close(): void;
 }
 
@@ -31,9 +33,22 @@ export async function startProxy(): Promise<TestProxy> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
+    get connects() {
+      return seen.map((r) => r.url ?? '');
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();
     },
   };
+}
+
+/** Runs body with a proxy that is closed afterwards. */
+export async function withConnectProxy<T>(body: (proxy: TestProxy) => Promise<T>): Promise<T> {
+  const proxy = await startProxy();
+  try {
+    return await body(proxy);
+  } finally {
+    proxy.close();
+  }
 }

@@ -1,0 +1,55 @@
+/**
+ * The token task's options for later tools (Azure CLI, Azure DevOps,
+ * Terraform), read and checked before anything is sent: each bad value fails
+ * naming the input and the fix.
+ */
+import * as tl from 'azure-pipelines-task-lib/task';
+import type { Audience } from '../../src/core/audience';
+import { parseSubscription, SubscriptionRef } from '../../src/core/azcli';
+import { AZURE_DEVOPS_RESOURCE } from '../../src/core/clouds';
+import { InputError } from '../common/inputs';
+
+export interface ToolOptions {
+  azLogin: boolean;
+  azAllowNoSubscriptions: boolean;
+  azSubscription?: SubscriptionRef;
+  azureDevOpsLogin: boolean;
+  verifyAzureDevOps: boolean;
+  /** The organization to verify against (System.CollectionUri). */
+  collectionUri?: string;
+  exportTerraformEnv: boolean;
+}
+
+function flag(name: string): boolean {
+  return tl.getBoolInput(name, false);
+}
+
+export function readToolOptions(audienceInput: string, audience: Audience): ToolOptions {
+  const o: ToolOptions = {
+    azLogin: flag('azLogin'),
+    azAllowNoSubscriptions: flag('azAllowNoSubscriptions'),
+    azureDevOpsLogin: flag('azureDevOpsLogin'),
+    verifyAzureDevOps: flag('verifyAzureDevOps'),
+    exportTerraformEnv: flag('exportTerraformEnv'),
+  };
+
+  const rawSubscription = tl.getInput('azSubscription') ?? '';
+  const subscription = parseSubscription(rawSubscription);
+  if (subscription === null) throw new InputError(tl.loc('AzSubscriptionInvalid', rawSubscription.trim()));
+  o.azSubscription = subscription;
+  if (subscription?.by === 'name' && o.exportTerraformEnv && !o.azLogin) {
+    throw new InputError(tl.loc('TerraformSubscriptionName', subscription.value));
+  }
+
+  for (const input of ['azureDevOpsLogin', 'verifyAzureDevOps'] as const) {
+    if (o[input] && audience.resource.toLowerCase() !== AZURE_DEVOPS_RESOURCE) {
+      throw new InputError(tl.loc('DevOpsAudienceRequired', input, audienceInput.trim(), AZURE_DEVOPS_RESOURCE));
+    }
+  }
+  if (o.verifyAzureDevOps) {
+    const uri = (tl.getVariable('System.CollectionUri') || tl.getVariable('System.TeamFoundationCollectionUri') || '').trim();
+    if (!/^https?:\/\//i.test(uri)) throw new InputError(tl.loc('CollectionUriMissing'));
+    o.collectionUri = uri;
+  }
+  return o;
+}

@@ -1,0 +1,6 @@
+/** The flag post.js sets before it loads index.js, so index.js runs the post-job clean-up instead of the task. */
+export const POST_JOB_STAGE = '__managedIdentityTokenPostJob';
+
+export function isPostJob(): boolean {
+  return (globalThis as { [POST_JOB_STAGE]?: boolean })[POST_JOB_STAGE] === true;
+}

@@ -1,0 +1,99 @@
+/**
+ * The markdown summary the token task attaches to the run (Extensions tab):
+ * the identity, where the token came from, its audience and expiry, every
+ * variable the task set and how later steps and jobs use them. Never the token.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+
+export interface VariableRow {
+  name: string;
+  secret: boolean;
+  /** What it holds, localised. */
+  holds: string;
+}
+
+export interface SummaryFacts {
+  variableName: string;
+  identity: string;
+  source: string;
+  audience: string;
+  expiresOn: Date;
+  tenantId?: string;
+  clientId?: string;
+  objectId?: string;
+  variables: VariableRow[];
+  azLogin?: { configDir: string; subscription?: string };
+  devOps?: { exported: boolean; verifiedAs?: string };
+  terraform: boolean;
+}
+
+/** Markdown table cell: one line, no pipe. */
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+export function summaryMarkdown(f: SummaryFacts): string {
+  const minutes = Math.round((f.expiresOn.getTime() - Date.now()) / 60000);
+  const rows: Array<[string, string | undefined]> = [
+    [tl.loc('SummaryIdentity'), f.identity],
+    [tl.loc('SummaryIds'), f.objectId || f.clientId || f.tenantId ? tl.loc('SummaryIdsValue', f.objectId ?? '-', f.clientId ?? '-', f.tenantId ?? '-') : undefined],
+    [tl.loc('SummarySource'), f.source],
+    [tl.loc('SummaryAudience'), `\`${f.audience}\``],
+    [tl.loc('SummaryExpiry'), tl.loc('SummaryExpiryValue', f.expiresOn.toISOString(), minutes)],
+    [tl.loc('SummaryAzureCli'), f.azLogin && tl.loc('SummaryAzureCliValue', f.azLogin.subscription ?? '-', f.azLogin.configDir)],
+    [tl.loc('SummaryAzureDevOps'), f.devOps?.verifiedAs],
+  ];
+  const name = f.variableName;
+  const envName = name.replace(/[.\s]/g, '_').toUpperCase();
+  const lines = [
+    `### ${tl.loc('SummaryTitle', name)}`,
+    '',
+    '| | |',
+    '| --- | --- |',
+    ...rows.filter(([, v]) => v).map(([k, v]) => `| ${cell(k)} | ${cell(v ?? '')} |`),
+    '',
+    `#### ${tl.loc('SummaryVariables')}`,
+    '',
+    `| ${tl.loc('SummaryVariable')} | ${tl.loc('SummarySecret')} | ${tl.loc('SummaryHolds')} |`,
+    '| --- | --- | --- |',
+    ...f.variables.map((v) => `| \`${v.name}\` | ${v.secret ? tl.loc('SummaryYes') : tl.loc('SummaryNo')} | ${cell(v.holds)} |`),
+    '',
+    `#### ${tl.loc('SummaryUse')}`,
+    '',
+    tl.loc('SummaryUseSameJob', envName),
+    '',
+    '```yaml',
+    '- bash: ./deploy.sh',
+    '  env:',
+    `    TOKEN: $(${name})`,
+    ...(f.devOps?.exported ? ['    AZURE_DEVOPS_EXT_PAT: $(AZURE_DEVOPS_EXT_PAT)'] : []),
+    '```',
+    '',
+    tl.loc('SummaryUseOtherJob'),
+    '',
+    '```yaml',
+    '- job: next',
+    '  dependsOn: <job>',
+    '  variables:',
+    `    token: $[ dependencies.<job>.outputs['<step>.${name}'] ]`,
+    `    tokenExpiresOn: $[ dependencies.<job>.outputs['<step>.${name}.expiresOn'] ]`,
+    '```',
+  ];
+  if (f.azLogin) lines.push('', tl.loc('SummaryUseAzureCli'));
+  if (f.devOps?.exported) lines.push('', tl.loc('SummaryUseAzureDevOpsCli'));
+  if (f.terraform) lines.push('', tl.loc('SummaryUseTerraform'));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes the summary under the agent's temporary folder and attaches it to the run. */
+export function uploadSummary(facts: SummaryFacts): string {
+  const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
+  const file = join(dir, `ManagedIdentityToken-${facts.variableName}-${randomUUID().slice(0, 8)}.md`);
+  writeFileSync(file, summaryMarkdown(facts), { mode: 0o600 });
+  tl.uploadSummary(file);
+  return file;
+}

@@ -1,0 +1,88 @@
+import { strict as assert } from 'node:assert';
+import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, imdsEnv, startEmulator } from '../../emulator';
+import { acquireToken } from '../../src/core/acquire';
+import { checkAzureDevOps, DEVOPS_ANONYMOUS_ID, DevOpsCheck, evaluateConnectionData, evaluateError, evaluateResponse } from '../../src/core/devops';
+import { withConnectProxy } from '../helpers/proxy';
+import { watchEmulator } from '../helpers/scan';
+
+function problem(check: DevOpsCheck): string {
+  return check.ok ? 'ok' : check.problem;
+}
+
+describe('Azure DevOps check', () => {
+  describe('reading the answers', () => {
+    it('takes the authenticated user, and refuses the anonymous one', () => {
+      const ok = evaluateConnectionData({ authenticatedUser: { id: 'abc', providerDisplayName: 'mi-build', descriptor: 'Microsoft.VisualStudio.Services.Claims.AadServicePrincipal;t\\o' } });
+      assert.deepEqual(ok, { ok: true, identity: { id: 'abc', displayName: 'mi-build', descriptor: 'Microsoft.VisualStudio.Services.Claims.AadServicePrincipal;t\\o' } });
+      assert.equal(problem(evaluateConnectionData({ authenticatedUser: { id: DEVOPS_ANONYMOUS_ID.toUpperCase(), providerDisplayName: 'Anonymous' } })), 'anonymous');
+      assert.equal(problem(evaluateConnectionData({ authenticatedUser: { id: 'x', descriptor: 'Microsoft.TeamFoundation.UnauthenticatedIdentity;x' } })), 'anonymous');
+      for (const empty of [null, undefined, {}, { authenticatedUser: null }, { authenticatedUser: {} }]) assert.equal(problem(evaluateConnectionData(empty)), 'noData');
+    });
+
+    it('tells a refusal, a sign-in page and a missing page apart, with the error codes', () => {
+      const refused = evaluateResponse(401, 'application/json', JSON.stringify({ message: "TF400813: The user 't\\o' is not authorized to access this resource." }));
+      assert.deepEqual(refused, { ok: false, problem: 'unauthorized', status: 401, detail: "TF400813: The user 't\\o' is not authorized to access this resource.", codes: ['TF400813'] });
+      const signIn = evaluateResponse(203, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head></html>');
+      assert.equal(problem(signIn), 'signIn');
+      assert.match(signIn.ok ? '' : signIn.detail, /HTTP 203, an HTML page "Azure DevOps Services \| Sign In"/);
+      assert.equal(problem(evaluateResponse(404, 'application/json', '{"message":"not found"}')), 'noData');
+      assert.equal(problem(evaluateResponse(200, 'application/json', 'not json')), 'noData');
+      assert.equal(problem(evaluateResponse(200, 'application/json', JSON.stringify({ authenticatedUser: { id: 'a', providerDisplayName: 'b' } }))), 'ok');
+    });
+
+    it('reads what connect() rejects with', () => {
+      const e = Object.assign(new Error('VS30063: You are not authorized to access https://dev.azure.com.'), { statusCode: 401 });
+      assert.deepEqual(evaluateError(e), { ok: false, problem: 'unauthorized', status: 401, detail: e.message, codes: ['VS30063'] });
+      assert.equal(problem(evaluateError(Object.assign(new Error('boom'), { statusCode: 500 }))), 'noData');
+      assert.equal(problem(evaluateError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))), 'unreachable');
+    });
+  });
+
+  describe('against the emulated organization', () => {
+    let emu: AzureEmulator;
+    let token: string;
+    beforeEach(async () => {
+      emu = await startEmulator();
+      watchEmulator(emu);
+      token = (await acquireToken({ audience: 'AzureDevOps', env: imdsEnv(emu) })).token;
+    });
+    afterEach(() => emu.stop());
+    const org = () => `${emu.url}/contoso/`;
+
+    it('reports the identity of a member', async () => {
+      const id = devopsOf(emu).addMember(emu.machine.systemAssigned!);
+      const check = await checkAzureDevOps(org(), token, {});
+      assert.deepEqual(check.ok && check.identity.id, id);
+      assert.equal(check.ok && check.identity.displayName, 'agent-vm-01');
+    });
+
+    for (const [mode, expected] of [['anonymous', 'anonymous'], ['unauthorized', 'unauthorized'], ['signIn', 'signIn']] as const) {
+      it(`reports ${expected} for a non-member when the organization answers ${mode}`, async () => {
+        devopsOf(emu).whenNotMember = mode;
+        assert.equal(problem(await checkAzureDevOps(org(), token, {})), expected);
+      });
+    }
+
+    it('reports no data where there is no organization, and unreachable where nothing listens', async () => {
+      assert.equal(problem(await checkAzureDevOps(`${emu.url}/contoso/project/sub/`, token, {})), 'noData');
+      const url = org();
+      await emu.stop();
+      assert.equal(problem(await checkAzureDevOps(url, token, {}, 2000)), 'unreachable');
+    });
+
+    it("honours the agent's proxy and trusted certificates", async () => {
+      devopsOf(emu).addMember(emu.machine.systemAssigned!);
+      await withConnectProxy(async (proxy) => {
+        const viaProxy = await checkAzureDevOps(`${emu.httpsUrl}/contoso/`, token, { proxy: { url: proxy.url }, caFile: emu.tls.pemFile });
+        assert.equal(problem(viaProxy), 'ok');
+        assert.deepEqual(proxy.connects, [new URL(emu.httpsUrl).host]);
+        const bypassed = await checkAzureDevOps(org(), token, { proxy: { url: proxy.url, bypass: ['127\\.0\\.0\\.1'] } });
+        assert.equal(problem(bypassed), 'ok');
+        assert.equal(proxy.connects.length, 1, 'the bypassed host went direct');
+      });
+      const untrusted = await checkAzureDevOps(`${emu.httpsUrl}/contoso/`, token, {});
+      assert.equal(problem(untrusted), 'unreachable', 'a self-signed certificate is not trusted without the CA');
+      assert.equal(emu.received(DEVOPS_CONNECTION_DATA_ROUTE).length, 2);
+    });
+  });
+});

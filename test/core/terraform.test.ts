@@ -1,0 +1,33 @@
+import { strict as assert } from 'node:assert';
+import { CLOUDS, customCloud } from '../../src/core/clouds';
+import { SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
+import { terraformEnv } from '../../src/core/terraform';
+
+const T = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const S = '00000000-1111-4222-8333-444444444444';
+const C = '0f0f0f0f-1111-4222-8333-444444444444';
+
+describe("Terraform's environment", () => {
+  it('sets MSI, tenant and subscription for a system-assigned identity on IMDS, and nothing it does not know', () => {
+    assert.deepEqual(terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: CLOUDS.AzureCloud, clientId: C, tenantId: T, subscriptionId: S, endpoint: 'http://169.254.169.254/metadata/identity/oauth2/token' }), [
+      ['ARM_USE_MSI', 'true'],
+      ['ARM_TENANT_ID', T],
+      ['ARM_SUBSCRIPTION_ID', S],
+    ]);
+    assert.deepEqual(terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: CLOUDS.AzureCloud }), [['ARM_USE_MSI', 'true']]);
+  });
+
+  it('sets the client ID of a user-assigned identity: the one given, or the token\'s', () => {
+    const byClient = terraformEnv({ identity: userAssigned('clientId', C), cloud: CLOUDS.AzureCloud, clientId: 'from-token' });
+    assert.deepEqual(byClient.find(([k]) => k === 'ARM_CLIENT_ID'), ['ARM_CLIENT_ID', C]);
+    const byObject = terraformEnv({ identity: userAssigned('objectId', C), cloud: CLOUDS.AzureCloud, clientId: 'from-token' });
+    assert.deepEqual(byObject.find(([k]) => k === 'ARM_CLIENT_ID'), ['ARM_CLIENT_ID', 'from-token']);
+  });
+
+  it('names the cloud, and the endpoint when it is not IMDS at its usual address', () => {
+    const gov = terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: CLOUDS.AzureUSGovernment, endpoint: 'http://169.254.169.254/metadata/identity/oauth2/token' });
+    assert.deepEqual(gov, [['ARM_USE_MSI', 'true'], ['ARM_ENVIRONMENT', 'usgovernment']]);
+    const stack = terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: customCloud('https://management.local.azurestack.external/'), endpoint: 'http://localhost:42356/msi/token' });
+    assert.deepEqual(stack, [['ARM_USE_MSI', 'true'], ['ARM_METADATA_HOSTNAME', 'management.local.azurestack.external'], ['ARM_MSI_ENDPOINT', 'http://localhost:42356/msi/token']]);
+  });
+});
