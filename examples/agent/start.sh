@@ -40,8 +40,13 @@ cleanup() {
   if [ -e .agent ]; then
     # A fresh token: the one used at registration has expired after an hour or so.
     echo "3. Removing the agent..."
+    local token
     for attempt in 1 2 3 4 5; do
-      ./config.sh remove --unattended --auth pat --token "$(mi-token "${mi_args[@]}")" && return 0
+      # Assigned first: a failing mi-token then skips config.sh instead of running it with no token.
+      if token="$(mi-token "${mi_args[@]}")" &&
+        ./config.sh remove --unattended --auth pat --token "$token"; then
+        return 0
+      fi
       echo "Removal failed (attempt $attempt of 5); retrying in 5 seconds..."
       sleep 5
     done
@@ -52,15 +57,19 @@ trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 
 echo "2. Registering the agent..."
+# A plain assignment, so that set -e stops here with mi-token's exit code if it fails
+# (a failing "$(mi-token)" inside config.sh's arguments would not stop the script).
+token="$(mi-token "${mi_args[@]}")"
 ./config.sh --unattended \
   --url "$AZP_URL" \
-  --auth pat --token "$(mi-token "${mi_args[@]}")" \
+  --auth pat --token "$token" \
   --pool "${AZP_POOL:-Default}" \
   --agent "${AZP_AGENT_NAME:-$(hostname)}" \
   --work "${AZP_WORK:-_work}" \
   --replace \
   --acceptTeeEula &
 wait $!
+unset token
 
 # In the background, so that a stop signal reaches the traps above at once.
 ./run.sh "$@" &

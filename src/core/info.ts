@@ -102,6 +102,8 @@ export interface InfoReport {
   permissions?: Outcome<PermissionsReport>;
   /** Things worth a warning that are not failures: the cloud does not fit the VM, a vault in another tenant, … */
   notes: Message[];
+  /** Why the instance section, not asked for by name, was left out: no instance metadata answered (not an Azure VM). */
+  instanceSkipped?: string;
 }
 
 /** Where a verdict about a vault's secrets comes from. */
@@ -183,8 +185,10 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
     }
     if (has('instance')) {
       const absent = !instance.ok && isManagedIdentityError(instance.error) && instance.error.kind === 'noEndpoint';
-      if (absent && !explicit) report.sections = report.sections.filter((s) => s !== 'instance');
-      else report.instance = instance;
+      if (absent && !explicit) {
+        report.sections = report.sections.filter((s) => s !== 'instance');
+        report.instanceSkipped = instance.error.message;
+      } else report.instance = instance;
     }
     if (instance.ok) cloudNote(report, options.cloud, instance.value);
   }

@@ -8,7 +8,7 @@
 import { ARM_API_VERSIONS, ArmClient } from './arm';
 import { ManagedIdentityError } from './errors';
 import type { HttpResponse } from './http';
-import { collectPages, getWithToken, isLoopbackHost, jsonBody, pageOf, RestOptions, serviceError } from './rest';
+import { assertBearerUrl, collectPages, getWithToken, isLoopbackHost, jsonBody, pageOf, RestOptions, serviceError } from './rest';
 
 export const KEY_VAULT_DATA_API_VERSION = '7.6';
 
@@ -196,11 +196,15 @@ export interface SecretList {
 /** GET {vaultUri}secrets?api-version=7.6 and every nextLink: names and attributes, no values. */
 export async function listSecretNames(vault: VaultInfo, options: SecretListOptions): Promise<SecretList> {
   const label = `Key Vault ${vault.name}`;
-  let resource = options.resource;
-  let token = await options.tokenFor(resource);
-  let challenged = false;
   const first = new URL('secrets', vault.vaultUri);
   first.searchParams.set('api-version', KEY_VAULT_DATA_API_VERSION);
+  // The vaultUri comes from Resource Manager: refuse plain http before any token is asked for.
+  assertBearerUrl(first.toString());
+  let resource = options.resource;
+  // A host outside the Key Vault domain (Azure Stack Hub, a private DNS name) gets no token unasked:
+  // as the Azure SDKs do, the first request goes without one and its 401 challenge names the resource.
+  let token = tokenMayGoTo(vault.vaultUri, resource) ? await options.tokenFor(resource) : undefined;
+  let challenged = false;
   const items = await collectPages<SecretItem>(first.toString(), label, options.maxPages ?? 100, async (url) => {
     for (;;) {
       const res = await getWithToken(url, token, label, options);
@@ -235,11 +239,21 @@ export function challengeResource(vault: Pick<VaultInfo, 'name' | 'vaultUri'>, h
   } catch {
     askedUrl = undefined;
   }
-  const vaultHost = new URL(vault.vaultUri).hostname.toLowerCase();
-  if (!askedUrl || askedUrl.protocol !== 'https:' || (!isLoopbackHost(vaultHost) && !vaultHost.endsWith(`.${askedUrl.hostname.toLowerCase()}`))) {
-    throw new ManagedIdentityError('refused', 'KeyVaultChallengeMismatch', vault.name, asked.slice(0, 200), vaultHost);
+  if (!askedUrl || askedUrl.protocol !== 'https:' || !tokenMayGoTo(vault.vaultUri, asked)) {
+    throw new ManagedIdentityError('refused', 'KeyVaultChallengeMismatch', vault.name, asked.slice(0, 200), new URL(vault.vaultUri).hostname.toLowerCase());
   }
   return asked;
+}
+
+/** Whether a token for this resource may be sent to this vault: its host lies under the resource's domain, or is loopback (the emulator). */
+export function tokenMayGoTo(vaultUri: string, resource: string): boolean {
+  const vaultHost = new URL(vaultUri).hostname.toLowerCase();
+  if (isLoopbackHost(vaultHost)) return true;
+  try {
+    return vaultHost.endsWith(`.${new URL(resource).hostname.toLowerCase()}`);
+  } catch {
+    return false;
+  }
 }
 
 function epoch(v: number | undefined): string | undefined {

@@ -129,13 +129,16 @@ export function assertBearerUrl(url: string): URL {
   throw new ManagedIdentityError('badInput', 'BearerNotHttps', u.origin === 'null' ? `${u.protocol}//${u.host}` : u.origin);
 }
 
-/** GET with "Authorization: Bearer", through the agent's proxy and certificates, retried. */
-export async function getWithToken(url: string, token: string, label: string, options: RestOptions = {}): Promise<HttpResponse> {
+/**
+ * GET with "Authorization: Bearer", through the agent's proxy and certificates, retried.
+ * Without a token (undefined): the same GET unauthenticated, to be answered with a challenge.
+ */
+export async function getWithToken(url: string, token: string | undefined, label: string, options: RestOptions = {}): Promise<HttpResponse> {
   assertBearerUrl(url);
   return getRetrying(
     {
       url,
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      headers: token === undefined ? { Accept: 'application/json' } : { Authorization: `Bearer ${token}`, Accept: 'application/json' },
       dispatcher: dispatcherFor(url, options.network ?? DIRECT),
     },
     label,

@@ -5,10 +5,11 @@
  * Reads only. A section that fails is a warning (SucceededWithIssues), or
  * with failOnError the task fails.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { closeHttpAgents } from '../../src/core/http';
+import { writeSecretFile } from '../../src/core/secret-file';
 import { gatherInfo, InfoReport, parseSections } from '../../src/core/info';
 import { parseVaultRefs } from '../../src/core/keyvault';
 import { closeNetworkDispatchers } from '../../src/core/network';
@@ -64,8 +65,8 @@ function writeJson(file: string, report: InfoReport): void {
     2,
   );
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${json}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // A new 0600 file renamed over any old one: never readable by others, never half written.
+  writeSecretFile(file, `${json}\n`);
   tl.setVariable(JSON_VARIABLE, file);
   tl.setVariable(JSON_VARIABLE, file, false, true);
   console.log(tl.loc('JsonWritten', file, JSON_VARIABLE));

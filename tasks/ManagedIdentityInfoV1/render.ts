@@ -62,6 +62,7 @@ class Builder {
 export function reportBlocks(report: InfoReport): { blocks: Block[]; failed: number } {
   const b = new Builder();
   const group = report.scope.resourceGroup ?? '';
+  if (report.instanceSkipped) b.push({ kind: 'sentences', lines: [() => tl.loc('InstanceSkipped', report.instanceSkipped)] });
   for (const name of report.sections) {
     switch (name) {
       case 'identity':

@@ -302,6 +302,26 @@ describe('the bundled mi-token', () => {
     });
   }
 
+  describe('mi-token on a host without the forced endpoint', () => {
+    it('exits 3 with what the host lacks, without the usage, before any request', async () => {
+      const emu = await startEmulator();
+      watchEmulator(emu);
+      try {
+        for (const [source, lacks] of [['appService', /IDENTITY_ENDPOINT and IDENTITY_HEADER/], ['workloadIdentity', /AZURE_FEDERATED_TOKEN_FILE/]] as const) {
+          const r = await runMiToken(['--source', source], { env: imdsEnv(emu), emu });
+          assert.equal(r.code, 3, r.stderr);
+          assert.equal(r.stdout, '');
+          assert.match(r.stderr, new RegExp(`^mi-token: identitySource is ${source}, but the agent's environment lacks .*\n$`));
+          assert.match(r.stderr, lacks);
+          assert.ok(!r.stderr.includes(USAGE_FIRST_LINE), 'no usage: the options were right');
+        }
+        assert.equal(emu.requests.length, 0);
+      } finally {
+        await emu.stop();
+      }
+    });
+  });
+
   describe('mi-token --help and --version', () => {
     it('prints the usage on stdout and exits 0', async () => {
       const r = await runMiToken(['--help']);

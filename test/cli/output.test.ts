@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sinon from 'sinon';
 import { claimsText, fileContent, formatOutput, shellQuote } from '../../src/cli/output';
-import { SECRET_FILE_MODE, writeSecretFile } from '../../src/cli/write-file';
+import { SECRET_FILE_MODE, writeSecretFile } from '../../src/core/secret-file';
 import type { TokenResult } from '../../src/core/acquire';
 
 /** A token result that is not a JWT (some audiences get opaque tokens). */

@@ -13,6 +13,7 @@ import {
   parseVaultRefs,
   policyAllowsSecret,
   SecretListOptions,
+  tokenMayGoTo,
   VaultInfo,
 } from '../../src/core/keyvault';
 import { emulatorArm } from '../helpers/info';
@@ -116,6 +117,14 @@ describe('Key Vault', () => {
       }
       assert.equal(challengeResource(vault, 'Bearer error="invalid_token"'), undefined);
     });
+
+    it('sends a first token only to a vault host under the Key Vault domain (or loopback); others are asked unauthenticated first', () => {
+      assert.ok(tokenMayGoTo('https://kv.vault.azure.net/', 'https://vault.azure.net'));
+      assert.ok(tokenMayGoTo('http://127.0.0.1:8080/keyvault/kv/', 'https://vault.azure.net'));
+      for (const other of ['https://kv.vault.local.azurestack.external/', 'https://vault.azure.net.evil.example/', 'https://kv.privatelink.example/']) {
+        assert.ok(!tokenMayGoTo(other, 'https://vault.azure.net'), other);
+      }
+    });
   });
 
   describe('the data plane, against the emulator', () => {
@@ -171,6 +180,15 @@ describe('Key Vault', () => {
       assert.deepEqual(tokensAskedFor, ['https://vault.azure.net', 'https://vault.usgovcloudapi.net']);
       const [first, second] = emu.received(KEYVAULT_ROUTES.secrets);
       assert.notEqual(first.headers.authorization, second.headers.authorization);
+    });
+
+    it('refuses a plain-http vaultUri from Resource Manager before any token is asked for or sent', async () => {
+      for (const vaultUri of ['http://kv-agents.vault.azure.net/', 'http://kv-agents.example.invalid/']) {
+        const vault = { ...(await vaultInfo('kv-agents')), vaultUri };
+        await assert.rejects(listSecretNames(vault, options()), (e: ManagedIdentityError) => e.key === 'BearerNotHttps' && e.message.includes(vaultUri.replace(/\/$/, '')));
+      }
+      assert.deepEqual(tokensAskedFor, []);
+      assert.equal(emu.received(KEYVAULT_ROUTES.secrets).length, 0);
     });
 
     it('explains a 401 that persists after the challenge', async () => {

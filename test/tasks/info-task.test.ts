@@ -1,9 +1,10 @@
 /** ManagedIdentityInfo@1 end to end: the bundled task run as the agent runs it, against the emulator. */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, KEYVAULT_ROUTES, startEmulator, worldOf } from '../../emulator';
+import { APP_SERVICE_TOKEN_ROUTE, appServiceEnv, ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, KEYVAULT_ROUTES, startEmulator, worldOf } from '../../emulator';
 import { startProxy } from '../helpers/proxy';
 import { recordOutput, watchEmulator } from '../helpers/scan';
 import { runInfoTask } from '../helpers/tasks';
@@ -18,6 +19,15 @@ function tableRows(summary: string, title: RegExp): string[] {
     rows.push(line);
   }
   return rows;
+}
+
+/** A loopback URL where nothing listens: a host without an Instance Metadata Service. */
+async function closedLoopbackUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
 }
 
 describe('ManagedIdentityInfo@1', () => {
@@ -159,6 +169,43 @@ describe('ManagedIdentityInfo@1', () => {
     const given = await runInfoTask(emu, { subscriptionId: emu.machine.subscriptionId, resourceGroup: emu.machine.resourceGroup });
     assert.equal(given.result, 'Succeeded', given.log);
     assert.ok(!given.log.includes('##[section]Instance'));
+  });
+
+  for (const identitySource of ['appService', 'auto']) {
+    it(`takes its tokens from identitySource ${identitySource} on App Service, says why the instance is not shown, and reads Resource Manager and Key Vault`, async () => {
+      const m = emu.machine;
+      const dir = mkdtempSync(join(tmpdir(), 'info-'));
+      const inputs = { identitySource, subscriptionId: m.subscriptionId, resourceGroup: m.resourceGroup, keyVaultNames: 'kv-agents', listSecretNames: 'true', outputJsonPath: join(dir, 'info.json') };
+      const env = { ...appServiceEnv(emu), AZURE_POD_IDENTITY_AUTHORITY_HOST: await closedLoopbackUrl() };
+      const run = await runInfoTask(emu, inputs, { env });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.ok(!run.log.includes('##[section]Instance') && !run.log.includes('##[warning]'), run.log);
+      const skipped = /Instance: not shown\. The Instance Metadata Service \(http:\/\/127\.0\.0\.1:\d+\) did not answer: .*not on an Azure VM or scale set.*the Resource Manager sections still run/;
+      assert.match(run.log, skipped);
+      assert.match(run.summary, skipped);
+      assert.ok(run.log.includes('App Service managed identity (IDENTITY_ENDPOINT)'), 'the identity section names the source');
+      for (const heading of ['Identity', 'Key Vault kv-agents', 'Secrets in kv-agents', `Resources in ${m.resourceGroup}`, `Permissions in ${m.resourceGroup}`]) {
+        assert.ok(run.log.includes(`##[section]${heading}\n`), heading);
+      }
+      assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 0, 'no token from IMDS');
+      const resources = emu.received(APP_SERVICE_TOKEN_ROUTE).map((r) => new URL(r.url, 'http://x').searchParams.get('resource'));
+      assert.deepEqual(resources, ['https://management.azure.com/', 'https://vault.azure.net']);
+      const json = JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8')) as { sections: string[]; instance?: unknown; instanceSkipped?: string };
+      assert.deepEqual(json.sections, ['identity', 'keyVault', 'resources', 'permissions']);
+      assert.equal(json.instance, undefined);
+      assert.match(json.instanceSkipped ?? '', /did not answer/);
+    });
+  }
+
+  it('replaces an existing outputJsonPath file with a new one that only the agent user may read', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'info-')), 'info.json');
+    writeFileSync(file, 'old and world-readable', { mode: 0o644 });
+    const old = statSync(file).ino;
+    const run = await runInfoTask(emu, { sections: 'identity', outputJsonPath: file });
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.notEqual(statSync(file).ino, old, 'a new file renamed over the old one, not the old one rewritten');
+    assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { task: string }).task, 'ManagedIdentityInfo@1');
   });
 
   it('waits as Retry-After asks when Resource Manager throttles', async () => {
