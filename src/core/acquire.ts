@@ -7,7 +7,7 @@ import { parseAudience } from './audience';
 import { Cloud, CLOUDS } from './clouds';
 import { ManagedIdentityError } from './errors';
 import type { Message } from './messages';
-import { DEFAULT_MAX_BYTES, HttpNetworkError, HttpResponse, pinFailure, send } from './http';
+import { DEFAULT_MAX_BYTES, HttpNetworkError, HttpResponse, nothingThere, pinFailure, sendBefore } from './http';
 import { describeIdentity, IdentitySelector, SYSTEM_ASSIGNED } from './identity';
 import { clientIdOf, decodeJwtClaims, TokenClaims } from './jwt';
 import type { NetworkSettings } from './network';
@@ -80,14 +80,8 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const probeTimeoutMs = options.probeTimeoutMs ?? 3_000;
   const probe = source.probe && detected;
 
-  const sendOne = (req: OutgoingRequest, probing: boolean): Promise<HttpResponse> => {
-    const remaining = Math.max(1, deadline - clock.now());
-    return send({
-      ...req,
-      timeoutMs: Math.min(requestTimeoutMs, remaining),
-      connectTimeoutMs: probing ? Math.min(probeTimeoutMs, remaining) : undefined,
-    });
-  };
+  const sendOne = (req: OutgoingRequest, probing: boolean): Promise<HttpResponse> =>
+    sendBefore(req, { deadline, now: clock.now(), requestTimeoutMs, probeConnectMs: probing ? probeTimeoutMs : undefined });
 
   const attempt = async (n: number): Promise<Attempt<AccessToken>> => {
     const probing = probe && n === 1;
@@ -144,7 +138,7 @@ function networkFailure(source: TokenSource, e: HttpNetworkError, probing: boole
   const where = new URL(e.url).origin;
   if (e.failure === 'tls') return final(new ManagedIdentityError('noEndpoint', 'TlsFailed', where, e.detail));
   // A probed endpoint that cannot even be connected to on the first try is not there: say so now, not after the deadline.
-  if (probing && (e.failure !== 'timeout' || /connect/i.test(e.detail))) {
+  if (probing && nothingThere(e)) {
     return final(new ManagedIdentityError('noEndpoint', 'NoEndpoint', where, e.detail));
   }
   const error =

@@ -26,8 +26,10 @@ export function parseExpiresOn(value: unknown): Date | undefined {
   const day = Number(d);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || Number(mi) > 59 || Number(ss) > 59) return undefined;
   const offsetMin = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
-  const utc = Date.UTC(Number(y), month - 1, day, hour, Number(mi), Number(ss)) - offsetMin * 60_000;
-  return new Date(utc);
+  const local = Date.UTC(Number(y), month - 1, day, hour, Number(mi), Number(ss));
+  // Date.UTC rolls 2/30 over into March: a day the month does not have is malformed, not a later date.
+  if (new Date(local).getUTCDate() !== day) return undefined;
+  return new Date(local - offsetMin * 60_000);
 }
 
 /** Seconds from now, as in expires_in (a number, or a string of digits). */

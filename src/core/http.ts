@@ -125,6 +125,32 @@ export async function closeHttpAgents(): Promise<void> {
   await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
 }
 
+/**
+ * One attempt of a retried exchange: send() with the request's timeout cut
+ * to what is left before `deadline`, and, on a probe, a short connection
+ * set-up limit (`probeConnectMs`) so that an endpoint that is not there fails fast.
+ */
+export function sendBefore(
+  req: Omit<HttpRequest, 'timeoutMs' | 'connectTimeoutMs'>,
+  limits: { deadline: number; now: number; requestTimeoutMs: number; probeConnectMs?: number },
+): Promise<HttpResponse> {
+  const remaining = Math.max(1, limits.deadline - limits.now);
+  return send({
+    ...req,
+    timeoutMs: Math.min(limits.requestTimeoutMs, remaining),
+    connectTimeoutMs: limits.probeConnectMs === undefined ? undefined : Math.min(limits.probeConnectMs, remaining),
+  });
+}
+
+/**
+ * Whether a probe's failure means nothing is there: anything but a timeout
+ * after the connection was made (refused, unreachable, connection set-up
+ * timed out). Callers handle tooLarge and tls first.
+ */
+export function nothingThere(e: HttpNetworkError): boolean {
+  return e.failure !== 'timeout' || /connect/i.test(e.detail);
+}
+
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
   const controller = new AbortController();

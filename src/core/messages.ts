@@ -45,7 +45,7 @@ export const MESSAGES = {
   SourceNotConfigured:
     'identitySource is %s, but the agent\'s environment lacks %s. Run on that kind of host, or set identitySource to auto.',
   EndpointVariableInvalid:
-    "The environment variable %s holds '%s', which is not an %s URL. It is set by the Azure host; check the agent's environment.",
+    "The environment variable %s holds '%s', which is not an %s URL on one line without a user name or password. It is set by the Azure host; check the agent's environment.",
   SelectorUnsupported:
     'The %s endpoint cannot select a user-assigned identity by %s. Use %s, or choose another identitySource.',
   WorkloadIdentityTenantInvalid:
@@ -137,6 +137,10 @@ export const MESSAGES = {
     'This VM runs in %s, but the cloud input is %s: Resource Manager and Key Vault calls go to the wrong cloud. Set cloud to %s.',
   VaultOtherTenant:
     "Key Vault %s belongs to tenant %s, but the identity is in tenant %s: the vault's data plane will not accept the identity's tokens.",
+  EndpointBaseInvalid:
+    "The environment variable %s holds '%s', a URL with a query ('?') or fragment ('#'); it must be a base URL such as http://169.254.169.254 (scheme, host, port, at most a path). Nothing was sent; correct the agent's environment.",
+  HeaderValueInvalid:
+    "%s holds a line break or another control character, which cannot be sent in an HTTP header. Nothing was sent. It is set by the Azure host: check the agent's environment (or the file) for a stray character.",
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;

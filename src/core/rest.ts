@@ -9,10 +9,10 @@
  */
 import type { Dispatcher } from 'undici';
 import { ManagedIdentityError } from './errors';
-import { HttpNetworkError, HttpResponse, send } from './http';
+import { HttpNetworkError, HttpResponse, nothingThere, sendBefore } from './http';
 import { dispatcherFor, DIRECT, NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
-import { parseJsonObject, sanitize } from './token-response';
+import { parseJsonObject, sanitize, shortPlainText } from './token-response';
 
 export interface RestOptions {
   /** The agent's proxy and certificates (never used for the instance metadata). */
@@ -58,20 +58,16 @@ export async function getRetrying(req: RetriedGet, label: string, options: RestO
   const deadline = clock.now() + timeoutSeconds * 1000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const attempt = async (n: number): Promise<Attempt<HttpResponse>> => {
-    const remaining = Math.max(1, deadline - clock.now());
+    const probing = req.probe !== undefined && n === 1;
     let res: HttpResponse;
     try {
-      res = await send({
-        url: req.url,
-        headers: req.headers,
-        timeoutMs: Math.min(requestTimeoutMs, remaining),
-        connectTimeoutMs: req.probe && n === 1 ? Math.min(req.probe.connectTimeoutMs, remaining) : undefined,
-        dispatcher: req.dispatcher,
-        maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
-      });
+      res = await sendBefore(
+        { url: req.url, headers: req.headers, dispatcher: req.dispatcher, maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES },
+        { deadline, now: clock.now(), requestTimeoutMs, probeConnectMs: probing ? req.probe?.connectTimeoutMs : undefined },
+      );
     } catch (e) {
       if (!(e instanceof HttpNetworkError)) throw e;
-      const absent = req.probe !== undefined && n === 1 && (e.failure !== 'timeout' || /connect/i.test(e.detail));
+      const absent = probing && nothingThere(e);
       const retryable = !absent && e.failure !== 'tooLarge' && e.failure !== 'tls';
       return { ok: false, retryable, reason: e.failure, error: networkError(label, e, timeoutSeconds, options.maxBytes ?? DEFAULT_MAX_BYTES) };
     }
@@ -175,7 +171,7 @@ export function serviceError(res: HttpResponse): ServiceError {
       innerCode: typeof inner === 'string' ? inner : undefined,
     };
   }
-  const text = res.body.length > 0 && res.body.length <= 300 && !res.body.includes('eyJ') ? sanitize(res.body) : `${res.body.length} bytes`;
+  const text = shortPlainText(res.body) ?? `${res.body.length} bytes`;
   return { code: '', message: typeof err === 'string' ? sanitize(err) : text };
 }
 

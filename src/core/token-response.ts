@@ -53,7 +53,17 @@ export function errorText(res: HttpResponse): string {
     if (parts.length) return sanitize(parts.join(': '));
     return 'no error description';
   }
-  return res.body.length > 0 && res.body.length <= 300 && !res.body.includes('eyJ') ? sanitize(res.body) : `${res.body.length} bytes, not JSON`;
+  return shortPlainText(res.body) ?? `${res.body.length} bytes, not JSON`;
+}
+
+/**
+ * A short plain-text body as a message may show it, or undefined when it is
+ * empty, long, or might hold a token (a JWT, or the words access_token or
+ * refresh_token followed by anything).
+ */
+export function shortPlainText(body: string): string | undefined {
+  if (body.length === 0 || body.length > 300 || body.includes('eyJ') || /(access|refresh)_?token/i.test(body)) return undefined;
+  return sanitize(body);
 }
 
 /** One line, nothing that looks like a JWT, at most 500 characters: safe to put in a message. */

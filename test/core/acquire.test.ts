@@ -149,6 +149,18 @@ describe('acquireToken on IMDS', () => {
     assert.doesNotMatch(e.message, /eyJsecret/);
   });
 
+  it('shows a short plain-text refusal, but never one that may hold a token, even an opaque one', async () => {
+    emu.faults.script(IMDS_TOKEN_ROUTE, { status: 400, body: 'Bad request: resource missing' });
+    const plain = await failure({ audience: 'AzureResourceManager', env });
+    assert.equal(plain.key, 'EndpointRefused');
+    assert.match(plain.message, /HTTP 400: Bad request: resource missing/);
+    emu.faults.script(IMDS_TOKEN_ROUTE, { status: 400, body: 'access_token=opaque-secret-1234&expires_on=1893456000' });
+    const secret = await failure({ audience: 'AzureResourceManager', env });
+    assert.equal(secret.key, 'EndpointRefused');
+    assert.doesNotMatch(secret.message, /opaque-secret-1234/);
+    assert.match(secret.message, /\d+ bytes, not JSON/);
+  });
+
   it('refuses JSON without access_token', async () => {
     emu.faults.script(IMDS_TOKEN_ROUTE, { status: 200, body: { token_type: 'Bearer', expires_on: '1893456000' } });
     const e = await failure({ audience: 'AzureResourceManager', env });

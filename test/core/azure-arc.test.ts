@@ -102,6 +102,7 @@ describe('Azure Arc token source', () => {
       writeFileSync(join(arcTokenFolder(emu), 'big.key'), `${SECRET}${'k'.repeat(5000)}`);
       writeFileSync(join(arcTokenFolder(emu), 'notes.txt'), SECRET);
       symlinkSync(join(outside, 'stolen.key'), join(arcTokenFolder(emu), 'link.key'));
+      writeFileSync(join(arcTokenFolder(emu), 'crlf.key'), `${SECRET}\r\nX-Injected: 1`);
     });
 
     for (const [what, realm, key] of [
@@ -110,6 +111,7 @@ describe('Azure Arc token source', () => {
       ['a link out of the folder', (f: string) => join(f, 'link.key'), 'ArcKeyFileRefused'],
       ['a file that is not .key', (f: string) => join(f, 'notes.txt'), 'ArcKeyFileRefused'],
       ['a key file over 4096 bytes', (f: string) => join(f, 'big.key'), 'ArcKeyFileTooLarge'],
+      ['a key file with a line break inside (header injection)', (f: string) => join(f, 'crlf.key'), 'HeaderValueInvalid'],
     ] as const) {
       it(what, async () => {
         const path = realm(arcTokenFolder(emu), outside);

@@ -16,10 +16,11 @@ describe('expiry', () => {
     assert.equal(parseExpiresOn('06/20/2030 02:57:58 +00:00')?.toISOString(), '2030-06-20T02:57:58.000Z');
     assert.equal(parseExpiresOn('06/20/2030 02:57:58 +02:00')?.toISOString(), '2030-06-20T00:57:58.000Z');
     assert.equal(parseExpiresOn('06/20/2030 02:57:58 -05:30')?.toISOString(), '2030-06-20T08:27:58.000Z');
+    assert.equal(parseExpiresOn('2/29/2028 11:59:59 PM +00:00')?.toISOString(), '2028-02-29T23:59:59.000Z');
   });
 
   it('refuses what it cannot read rather than guessing', () => {
-    for (const bad of ['', 'soon', '13/01/2030 01:00:00 +00:00', '1/16/2030 13:00:00 PM +00:00', -5, 0, 1e15, {}, null, undefined, '1e9']) {
+    for (const bad of ['', 'soon', '13/01/2030 01:00:00 +00:00', '1/16/2030 13:00:00 PM +00:00', '2/30/2030 01:00:00 +00:00', '4/31/2030 01:00:00 AM +00:00', -5, 0, 1e15, {}, null, undefined, '1e9']) {
       assert.equal(parseExpiresOn(bad), undefined, String(bad));
     }
   });

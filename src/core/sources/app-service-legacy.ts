@@ -5,7 +5,7 @@
  * with the header "secret"; a user-assigned identity only by clientid.
  * expires_on may be a date string such as "1/16/2030 5:24:12 AM +00:00" (see expiry.ts).
  */
-import { endpointUrl, isSet, selectorParam, transientStatus } from './common';
+import { endpointUrl, headerSecret, isSet, selectorParam, transientStatus } from './common';
 import type { TokenSource } from './types';
 
 export const APP_SERVICE_LEGACY_API_VERSION = '2017-09-01';
@@ -23,6 +23,6 @@ export const appServiceLegacySource: TokenSource = {
     url.searchParams.set('resource', resource);
     const param = selectorParam(this.label, identity, { clientId: 'clientid' });
     if (param) url.searchParams.set(...param);
-    return { http: { url: url.toString(), method: 'GET', headers: { secret: (env.MSI_SECRET ?? '').trim() } }, names: identity };
+    return { http: { url: url.toString(), method: 'GET', headers: { secret: headerSecret(env, 'MSI_SECRET') } }, names: identity };
   },
 };

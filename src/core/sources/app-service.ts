@@ -4,7 +4,7 @@
  * X-IDENTITY-HEADER: $IDENTITY_HEADER; user-assigned by client_id,
  * principal_id (the object ID) or mi_res_id. expires_on is epoch seconds as a string.
  */
-import { endpointUrl, isSet, selectorParam, transientStatus } from './common';
+import { endpointUrl, headerSecret, isSet, selectorParam, transientStatus } from './common';
 import type { TokenSource } from './types';
 
 export const APP_SERVICE_API_VERSION = '2019-08-01';
@@ -22,7 +22,7 @@ export const appServiceSource: TokenSource = {
     url.searchParams.set('resource', resource);
     const param = selectorParam(this.label, identity, { clientId: 'client_id', objectId: 'principal_id', resourceId: 'mi_res_id' });
     if (param) url.searchParams.set(...param);
-    const header = (env.IDENTITY_HEADER ?? '').trim();
+    const header = headerSecret(env, 'IDENTITY_HEADER');
     return { http: { url: url.toString(), method: 'GET', headers: { 'X-IDENTITY-HEADER': header } }, names: identity };
   },
 };

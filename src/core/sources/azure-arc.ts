@@ -12,7 +12,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { ManagedIdentityError } from '../errors';
-import { endpointUrl, isSet, selectorParam, transientStatus } from './common';
+import { assertHeaderValue, endpointUrl, isSet, selectorParam, transientStatus } from './common';
 import type { SourceTestHooks, TokenSource } from './types';
 
 export const ARC_API_VERSION = '2020-06-01';
@@ -70,7 +70,9 @@ export function readArcKeyFile(realm: string, folder: string): string {
     const buf = Buffer.alloc(ARC_KEY_MAX_BYTES + 1);
     const n = readSync(fd, buf, 0, buf.length, 0);
     if (n > ARC_KEY_MAX_BYTES) throw new ManagedIdentityError('refused', 'ArcKeyFileTooLarge', realm, n, ARC_KEY_MAX_BYTES);
-    return buf.subarray(0, n).toString('utf8').trim();
+    const key = buf.subarray(0, n).toString('utf8').trim();
+    assertHeaderValue(key, `The Azure Arc key file '${realm}'`, 'refused');
+    return key;
   } finally {
     closeSync(fd);
   }

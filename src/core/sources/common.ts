@@ -3,7 +3,7 @@
  * mapping an identity selector to a source's own parameter (or refusing it
  * before anything is sent), and which answers are worth retrying.
  */
-import { ManagedIdentityError } from '../errors';
+import { ErrorKind, ManagedIdentityError } from '../errors';
 import { IdentityIdType, identityIdLabel, IdentitySelector } from '../identity';
 
 /** 404, 408, 429 and 5xx: what every managed identity endpoint may answer while it is busy or starting. */
@@ -15,6 +15,13 @@ export function isSet(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== '';
 }
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** An endpoint variable's value as a message may show it: no credentials, on one line. */
+function shown(raw: string): string {
+  return raw.replace(/\/\/[^/]*@/, '//***@').replace(/[\u0000-\u001f\u007f]+/g, ' ');
+}
+
 /** The URL in an environment variable; badInput when it is not an http(s) URL (or not https when required). */
 export function endpointUrl(env: NodeJS.ProcessEnv, name: string, scheme: 'http(s)' | 'https' = 'http(s)'): URL {
   const raw = (env[name] ?? '').trim();
@@ -24,10 +31,42 @@ export function endpointUrl(env: NodeJS.ProcessEnv, name: string, scheme: 'http(
   } catch {
     url = undefined;
   }
-  const ok = url && (scheme === 'https' ? url.protocol === 'https:' : /^https?:$/.test(url.protocol)) && !url.username && !url.password;
+  // The WHATWG parser drops tabs and line breaks silently: refuse them rather than send a changed URL.
+  const ok =
+    url && (scheme === 'https' ? url.protocol === 'https:' : /^https?:$/.test(url.protocol)) && !url.username && !url.password && !CONTROL.test(raw);
   // Never repeat credentials a URL may carry.
-  if (!url || !ok) throw new ManagedIdentityError('badInput', 'EndpointVariableInvalid', name, raw.replace(/\/\/[^/]*@/, '//***@'), scheme);
+  if (!url || !ok) throw new ManagedIdentityError('badInput', 'EndpointVariableInvalid', name, shown(raw), scheme);
   return url;
+}
+
+/**
+ * The base URL in an environment variable, or `fallback` when it is not set,
+ * without a trailing slash. Paths are appended to it as text, so besides what
+ * endpointUrl refuses (a user name, which would move the request to another
+ * host), a query ('?') or a fragment ('#') is refused: it would swallow the path.
+ */
+export function baseUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  if (!isSet(env[name])) return fallback;
+  const url = endpointUrl(env, name);
+  if (/[?#]/.test(env[name])) throw new ManagedIdentityError('badInput', 'EndpointBaseInvalid', name, shown(env[name].trim()));
+  return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * The value of a secret header from an environment variable (IDENTITY_HEADER,
+ * MSI_SECRET), trimmed. A line break or other control character cannot go in
+ * a header (it would inject another one): refused before anything is sent,
+ * naming the variable and never its value.
+ */
+export function headerSecret(env: NodeJS.ProcessEnv, name: string): string {
+  const value = (env[name] ?? '').trim();
+  assertHeaderValue(value, `The environment variable ${name}`);
+  return value;
+}
+
+/** Throws when `value` holds a character an HTTP header cannot carry; `what` names where it came from, never the value. */
+export function assertHeaderValue(value: string, what: string, kind: ErrorKind = 'badInput'): void {
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) throw new ManagedIdentityError(kind, 'HeaderValueInvalid', what);
 }
 
 /**

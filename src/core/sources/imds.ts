@@ -5,15 +5,15 @@
  * The base is AZURE_POD_IDENTITY_AUTHORITY_HOST when set (the Azure SDK convention).
  * Besides the usual transient answers, IMDS answers 410 while it is upgraded.
  */
-import { selectorParam, transientStatus } from './common';
+import { baseUrl, selectorParam, transientStatus } from './common';
 import type { TokenSource } from './types';
 
 export const IMDS_DEFAULT_HOST = 'http://169.254.169.254';
 export const IMDS_TOKEN_API_VERSION = '2018-02-01';
 
+/** The IMDS base URL; badInput when AZURE_POD_IDENTITY_AUTHORITY_HOST is not a plain base URL (see baseUrl). */
 export function imdsBaseUrl(env: NodeJS.ProcessEnv): string {
-  const host = env.AZURE_POD_IDENTITY_AUTHORITY_HOST?.trim() || IMDS_DEFAULT_HOST;
-  return host.replace(/\/+$/, '');
+  return baseUrl(env, 'AZURE_POD_IDENTITY_AUTHORITY_HOST', IMDS_DEFAULT_HOST);
 }
 
 export const imdsSource: TokenSource = {

@@ -10,7 +10,7 @@
  */
 import { ManagedIdentityError } from '../errors';
 import { pinnedTlsAgent } from '../http';
-import { endpointUrl, isSet, selectorParam, transientStatus } from './common';
+import { endpointUrl, headerSecret, isSet, selectorParam, transientStatus } from './common';
 import type { TokenSource } from './types';
 
 export const SERVICE_FABRIC_API_VERSION = '2019-07-01-preview';
@@ -36,7 +36,7 @@ export const serviceFabricSource: TokenSource = {
     url.searchParams.set('api-version', SERVICE_FABRIC_API_VERSION);
     url.searchParams.set('resource', resource);
     return {
-      http: { url: url.toString(), method: 'GET', headers: { secret: (env.IDENTITY_HEADER ?? '').trim() }, dispatcher: pinnedTlsAgent(thumbprint) },
+      http: { url: url.toString(), method: 'GET', headers: { secret: headerSecret(env, 'IDENTITY_HEADER') }, dispatcher: pinnedTlsAgent(thumbprint) },
       names: identity,
     };
   },

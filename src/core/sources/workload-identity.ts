@@ -14,7 +14,7 @@ import { scopeOf } from '../audience';
 import { ManagedIdentityError } from '../errors';
 import type { IdentitySelector } from '../identity';
 import { dispatcherFor } from '../network';
-import { endpointUrl, isSet, transientStatus, unsupportedSelector } from './common';
+import { baseUrl, isSet, transientStatus, unsupportedSelector } from './common';
 import type { TokenSource } from './types';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -52,8 +52,8 @@ export const workloadIdentitySource: TokenSource = {
     const clientId = clientIdFor(identity, env, this.label);
     const tenant = (env.AZURE_TENANT_ID ?? '').trim();
     if (!TENANT.test(tenant)) throw new ManagedIdentityError('badInput', 'WorkloadIdentityTenantInvalid', tenant);
-    const authority = isSet(env.AZURE_AUTHORITY_HOST) ? endpointUrl(env, 'AZURE_AUTHORITY_HOST').toString() : cloud.authorityHost;
-    const url = `${authority.replace(/\/+$/, '')}/${tenant}/oauth2/v2.0/token`;
+    const authority = baseUrl(env, 'AZURE_AUTHORITY_HOST', cloud.authorityHost.replace(/\/+$/, ''));
+    const url = `${authority}/${tenant}/oauth2/v2.0/token`;
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: clientId,
