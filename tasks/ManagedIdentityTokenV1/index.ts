@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       armAudience: tl.getInput('armAudience')?.trim() || undefined,
       allowNoSubscriptions: options.azAllowNoSubscriptions,
       subscription: options.azSubscription,
+      timeoutSeconds,
     });
     if (login.createdConfigDir) variables.push({ name: 'AZURE_CONFIG_DIR', secret: false, holds: tl.loc('HoldsAzureConfigDir') });
   }
