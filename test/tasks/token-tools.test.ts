@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
 import type { RunTaskOptions, TaskRun } from '../../emulator/agent';
+import { jwtSecretSegments } from '../../src/core/jwt';
 import { FakeAzCall, installFakeAz } from '../fixtures/fake-az';
 import { recordOutput, watchEmulator } from '../helpers/scan';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
@@ -365,6 +366,8 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.ok(summary.includes(expected), `summary has ${expected}\n${summary}`);
     }
     assert.ok(!summary.includes(token.token));
+    for (const segment of jwtSecretSegments(token.token)) assert.ok(!summary.includes(segment), 'no part of the token either');
+    assert.ok(!/eyJ[\w-]+\./.test(summary), 'nothing that looks like a JWT');
     assert.ok(run.summaries[0].startsWith(run.tempDirectory));
   });
 });
