@@ -256,6 +256,14 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.equal(request.headers.authorization, `Bearer ${emu.minted[0].token}`);
     });
 
+    it('verifies without exporting AZURE_DEVOPS_EXT_PAT when only verifyAzureDevOps is on', async () => {
+      devopsOf(emu).addMember(emu.machine.systemAssigned!);
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps', verifyAzureDevOps: 'true' }, { variables: collection() });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.match(run.log, /accepts the token as agent-vm-01/);
+      assert.ok(!run.variables.has('AZURE_DEVOPS_EXT_PAT'));
+    });
+
     for (const [what, setup, pattern] of [
       ['the anonymous user', { whenNotMember: 'anonymous' }, /answered as the anonymous user \(authenticated as Anonymous \(aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa\)\).*Add the managed identity to the organization as a user.*Basic/],
       ['a 401 with TF400813', { whenNotMember: 'unauthorized', refusal: 'TF400813' }, /refused the token: TF400813: The user '.*' is not authorized.*is not a user of this organization.*Basic/],
@@ -341,11 +349,13 @@ describe('ManagedIdentityToken@1 for later tools', () => {
     const run = await runTokenTask(
       emu,
       { audience: 'AzureDevOps', variableName: 'AdoToken', azureDevOpsLogin: 'true', verifyAzureDevOps: 'true', azLogin: 'true', exportTerraformEnv: 'true' },
-      withAz({ variables: { 'System.CollectionUri': `${emu.url}/contoso/` } }),
+      withAz({ variables: { 'System.CollectionUri': `${emu.url}/contoso/` }, env: { FAKE_AZ_LOG_ENV: '1' } }),
     );
     assert.equal(run.result, 'Succeeded', run.log);
     const summary = summaryOf(run);
     const token = emu.minted[0];
+    // The secrets (the token, AZURE_DEVOPS_EXT_PAT) were set before az ran: none is in its environment.
+    assert.ok(azCalls().length > 0 && azCalls().every((c) => c.env && !Object.values(c.env).some((v) => v?.includes(token.token))), 'no token in az\'s environment');
     for (const expected of [
       '### Managed identity token AdoToken',
       '| Identity | system-assigned |',
