@@ -76,6 +76,9 @@ class RedactingLog extends Writable {
   }
 }
 
+/** The longest delay a Node timer takes (a larger one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How long to wait after SIGTERM before SIGKILL, for an az that does not stop. */
 const KILL_GRACE_MS = 5000;
 
@@ -98,7 +101,7 @@ async function runAz(az: string, args: string[], configDir: string, timeoutSecon
     timedOut = true;
     tool.killChildProcess('SIGTERM');
     kill = setTimeout(() => tool.killChildProcess('SIGKILL'), KILL_GRACE_MS);
-  }, timeoutSeconds * 1000);
+  }, Math.min(timeoutSeconds * 1000, MAX_TIMER_MS));
   try {
     const code = await tool.execAsync({ env, silent, ignoreReturnCode: true, outStream: log, errStream: log, externalOutput: { source: 'childProcess' } });
     if (timedOut) throw new LocalizedError(tl.loc('AzTimedOut', `az ${args.slice(0, 2).join(' ')}`, timeoutSeconds));

@@ -256,6 +256,14 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.equal(request.headers.authorization, `Bearer ${emu.minted[0].token}`);
     });
 
+    it('does not obey a ##vso command in the name Azure DevOps answers with', async () => {
+      devopsOf(emu).addMember({ ...emu.machine.systemAssigned!, name: '##vso[task.setvariable variable=INJECTED]pwned' });
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps', verifyAzureDevOps: 'true' }, { variables: collection() });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.ok(!run.variables.has('INJECTED') && !run.commands.some((c) => c.properties.variable === 'INJECTED'));
+      assert.match(run.stdout, /accepts the token as ##_vso\[task\.setvariable variable=INJECTED\]pwned \(/);
+    });
+
     it('verifies without exporting AZURE_DEVOPS_EXT_PAT when only verifyAzureDevOps is on', async () => {
       devopsOf(emu).addMember(emu.machine.systemAssigned!);
       const run = await runTokenTask(emu, { audience: 'AzureDevOps', verifyAzureDevOps: 'true' }, { variables: collection() });
