@@ -21,7 +21,7 @@ import { azCleanup, azLogin, AzLoginOutcome, findAz } from './azcli';
 import { verifyAzureDevOps } from './devops';
 import { readToolOptions } from './options';
 import { isPostJob } from './stage';
-import { uploadSummary, VariableRow } from './summary';
+import { envVariableName, uploadSummary, VariableRow } from './summary';
 import { exportTerraform } from './terraform';
 
 async function main(): Promise<void> {
@@ -114,7 +114,7 @@ function publish(name: string, result: TokenResult, facts: TokenFacts): Variable
   const minutes = Math.round((result.expiresOn.getTime() - Date.now()) / 60000);
   console.log(tl.loc('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', ')));
   console.log(tl.loc('ExpiresOn', result.expiresOn.toISOString(), minutes));
-  console.log(tl.loc('UseInScript', name, name.replace(/[.\-\s]/g, '_').toUpperCase()));
+  console.log(tl.loc('UseInScript', name, envVariableName(name)));
   return rows;
 }
 
