@@ -2,12 +2,14 @@
  * npm run demo: starts the Azure emulator on loopback and runs the bundled
  * ManagedIdentityToken@1 as an agent would (INPUT_*, AGENT_TEMPDIRECTORY,
  * SYSTEM_*), then a later script step that uses the token through env:,
+ * then the Azure DevOps CLI, the Azure DevOps check and Terraform's ARM_*
+ * against the emulated organization and instance metadata (no az needed),
  * then ManagedIdentityInfo@1 with a Custom cloud pointed at the emulator as
  * Resource Manager and Key Vault. Prints the pipeline log as the agent shows
  * it: secrets masked.
  */
 import { spawnSync } from 'node:child_process';
-import { appServiceEnv, imdsEnv, startEmulator, workloadIdentityEnv, worldOf } from '../emulator';
+import { appServiceEnv, devopsOf, imdsEnv, startEmulator, workloadIdentityEnv, worldOf } from '../emulator';
 import { runTask, TaskRun } from '../emulator/agent';
 import { buildExtension } from './build';
 import { stagedTask } from './paths';
@@ -55,6 +57,18 @@ async function main(): Promise<void> {
     const masked = arm.secrets.reduce((t, s) => t.split(s).join('***'), script.stdout);
     console.log(`\n\x1b[1m── script step (env: TOKEN: $(ArmToken)) ──\x1b[0m\n${masked.trim()}`);
 
+    // Later tools: the Azure DevOps CLI's PAT variable, the organization's check of the identity, Terraform's environment.
+    devopsOf(emu).addMember(emu.machine.systemAssigned!);
+    const tools = await runTask({
+      taskDir,
+      env,
+      variables: { 'System.CollectionUri': `${emu.url}/contoso/` },
+      inputs: { audience: 'AzureDevOps', variableName: 'AdoToken', azureDevOpsLogin: 'true', verifyAzureDevOps: 'true', exportTerraformEnv: 'true' },
+    });
+    section('ManagedIdentityToken@1 (azureDevOpsLogin, verifyAzureDevOps against the emulated organization, exportTerraformEnv)', tools);
+    const exported = [...tools.variables].filter(([name]) => name === 'AZURE_DEVOPS_EXT_PAT' || name.startsWith('ARM_'));
+    console.log(`(variables for later steps: ${exported.map(([name, v]) => (v.secret ? `${name}=***` : `${name}=${v.value}`)).join(', ')})`);
+
     const bad = await runTask({ taskDir, env, inputs: { audience: 'https://graph.microsoft.com/.default https://vault.azure.net/.default' } });
     section('ManagedIdentityToken@1 with a bad audience (fails before any request)', bad);
 
@@ -76,7 +90,7 @@ async function main(): Promise<void> {
     section(`ManagedIdentityInfo@1 (user-assigned ${reader.name}, which has no role yet: a warning with the fix)`, denied);
 
     const ok =
-      [arm, devops, appService, aks, info].every((r) => r.result === 'Succeeded') && bad.result === 'Failed' && denied.result === 'SucceededWithIssues';
+      [arm, devops, appService, aks, tools, info].every((r) => r.result === 'Succeeded') && bad.result === 'Failed' && denied.result === 'SucceededWithIssues';
     console.log(`\nDemo ${ok ? 'finished: every token run succeeded, the bad input was refused, and the info runs showed what each identity can reach' : 'FAILED'}.`);
     if (!ok) process.exitCode = 1;
   } finally {

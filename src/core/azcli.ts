@@ -110,8 +110,10 @@ export function parseAzAccounts(output: string): AzAccount[] {
   return list.flatMap((a: unknown) => {
     if (a === null || typeof a !== 'object') return [];
     const r = a as Record<string, unknown>;
-    if (typeof r.id !== 'string') return [];
-    return [{ id: r.id, name: String(r.name ?? ''), tenantId: String(r.tenantId ?? ''), isDefault: r.isDefault === true }];
+    // Subscription and tenant IDs are GUIDs: anything else is not an account (and is never printed or exported).
+    if (typeof r.id !== 'string' || !isGuid(r.id)) return [];
+    const tenantId = typeof r.tenantId === 'string' && isGuid(r.tenantId) ? r.tenantId : '';
+    return [{ id: r.id, name: String(r.name ?? ''), tenantId, isDefault: r.isDefault === true }];
   });
 }
 
@@ -130,6 +132,8 @@ export interface AzLoginRecord {
   createdConfigDir: boolean;
   /** The CLI user name of the identity (systemAssignedIdentity or userAssignedIdentity). */
   user: string;
+  /** The longest one az command may run (the task's timeoutSeconds). */
+  timeoutSeconds?: number;
 }
 
 export function serializeLoginRecord(record: AzLoginRecord): string {
@@ -141,7 +145,9 @@ export function parseLoginRecord(text: string | undefined): AzLoginRecord | unde
   try {
     const r = JSON.parse(text) as Partial<AzLoginRecord>;
     if (typeof r.configDir !== 'string' || !r.configDir || typeof r.createdConfigDir !== 'boolean' || typeof r.user !== 'string') return undefined;
-    return { configDir: r.configDir, createdConfigDir: r.createdConfigDir, user: r.user };
+    const record: AzLoginRecord = { configDir: r.configDir, createdConfigDir: r.createdConfigDir, user: r.user };
+    if (typeof r.timeoutSeconds === 'number' && r.timeoutSeconds > 0) record.timeoutSeconds = r.timeoutSeconds;
+    return record;
   } catch {
     return undefined;
   }

@@ -57,3 +57,8 @@ export function describeClaims(claims: TokenClaims): Array<[string, string]> {
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
+
+/** Text with everything that looks like a JWT (header.payload[.signature]) replaced: for output the task passes through but did not write. */
+export function redactJwts(text: string): string {
+  return text.replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, '<token removed>');
+}

@@ -7,6 +7,7 @@ import { ManagedIdentityError } from './errors';
 import { parseExpiresIn, parseExpiresOn } from './expiry';
 import type { HttpResponse } from './http';
 import type { AccessToken } from './sources/types';
+import { redactJwts } from './jwt';
 
 type Json = Record<string, unknown>;
 
@@ -69,7 +70,7 @@ export function shortPlainText(body: string): string | undefined {
 /** One line, nothing that looks like a JWT, at most 500 characters: safe to put in a message. */
 export function sanitize(text: string): string {
   // One line, and nothing that looks like a JWT.
-  return text.replace(/[\r\n]+/g, ' ').replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, '<token removed>').slice(0, 1000);
+  return redactJwts(text.replace(/[\r\n]+/g, ' ')).slice(0, 1000);
 }
 
 /** Maps a refusal to the advice that fits it. */

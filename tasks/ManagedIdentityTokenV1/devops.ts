@@ -12,7 +12,8 @@ import { external, LocalizedError } from '../common/report';
 export async function verifyAzureDevOps(collectionUri: string, token: string, timeoutSeconds: number): Promise<string> {
   const check: DevOpsCheck = await checkAzureDevOps(collectionUri, token, readAgentNetwork(), Math.min(timeoutSeconds, 60) * 1000);
   if (check.ok) {
-    const who = `${external(check.identity.displayName)} (${check.identity.id})`;
+    // Both come from the server: neither may carry a ##vso command into the log.
+    const who = external(`${check.identity.displayName} (${check.identity.id})`);
     console.log(tl.loc('DevOpsVerified', collectionUri, who));
     return who;
   }

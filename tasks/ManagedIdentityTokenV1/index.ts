@@ -21,7 +21,7 @@ import { azCleanup, azLogin, AzLoginOutcome, findAz } from './azcli';
 import { verifyAzureDevOps } from './devops';
 import { readToolOptions } from './options';
 import { isPostJob } from './stage';
-import { uploadSummary, VariableRow } from './summary';
+import { envVariableName, uploadSummary, VariableRow } from './summary';
 import { exportTerraform } from './terraform';
 
 async function main(): Promise<void> {
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       armAudience: tl.getInput('armAudience')?.trim() || undefined,
       allowNoSubscriptions: options.azAllowNoSubscriptions,
       subscription: options.azSubscription,
+      timeoutSeconds,
     });
     if (login.createdConfigDir) variables.push({ name: 'AZURE_CONFIG_DIR', secret: false, holds: tl.loc('HoldsAzureConfigDir') });
   }
@@ -113,7 +114,7 @@ function publish(name: string, result: TokenResult, facts: TokenFacts): Variable
   const minutes = Math.round((result.expiresOn.getTime() - Date.now()) / 60000);
   console.log(tl.loc('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', ')));
   console.log(tl.loc('ExpiresOn', result.expiresOn.toISOString(), minutes));
-  console.log(tl.loc('UseInScript', name, name.replace(/[.\-\s]/g, '_').toUpperCase()));
+  console.log(tl.loc('UseInScript', name, envVariableName(name)));
   return rows;
 }
 

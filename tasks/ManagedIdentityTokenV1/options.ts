@@ -40,6 +40,8 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
   if (subscription?.by === 'name' && o.exportTerraformEnv && !o.azLogin) {
     throw new InputError(tl.loc('TerraformSubscriptionName', subscription.value));
   }
+  // Not a failure: a classic pipeline keeps a hidden input's value after azLogin is turned off.
+  if (subscription && !o.azLogin && !o.exportTerraformEnv) tl.warning(tl.loc('AzSubscriptionUnused', subscription.value));
 
   for (const input of ['azureDevOpsLogin', 'verifyAzureDevOps'] as const) {
     if (o[input] && audience.resource.toLowerCase() !== AZURE_DEVOPS_RESOURCE) {

@@ -31,6 +31,11 @@ export interface SummaryFacts {
   terraform: boolean;
 }
 
+/** The name the agent gives a variable in a script's environment: dots and spaces become `_`, upper case (hyphens stay). */
+export function envVariableName(name: string): string {
+  return name.replace(/[.\s]/g, '_').toUpperCase();
+}
+
 /** Markdown table cell: one line, no pipe. */
 function cell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
@@ -48,7 +53,7 @@ export function summaryMarkdown(f: SummaryFacts): string {
     [tl.loc('SummaryAzureDevOps'), f.devOps?.verifiedAs],
   ];
   const name = f.variableName;
-  const envName = name.replace(/[.\s]/g, '_').toUpperCase();
+  const envName = envVariableName(name);
   const lines = [
     `### ${tl.loc('SummaryTitle', name)}`,
     '',

@@ -70,19 +70,24 @@ describe('Azure CLI arguments', () => {
     }
   });
 
+  const [A, B, C, T] = ['aaaaaaaa-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000002', 'cccccccc-0000-4000-8000-000000000003', 'dddddddd-0000-4000-8000-000000000004'];
+
   it('reads the accounts az login prints and picks the one asked for, or the default', () => {
     const accounts = parseAzAccounts(
       JSON.stringify([
-        { id: 'a', name: 'Dev', tenantId: 't', isDefault: false },
-        { id: 'b', name: 'Prod', tenantId: 't', isDefault: true },
+        { id: A, name: 'Dev', tenantId: T, isDefault: false },
+        { id: B, name: 'Prod', tenantId: T, isDefault: true },
         { name: 'no id' },
+        { id: '##vso[task.setvariable variable=X]y', name: 'not a GUID', tenantId: T },
+        { id: C, name: 'odd tenant', tenantId: '##vso[task.complete result=Failed]' },
         null,
       ]),
     );
-    assert.deepEqual(accounts.map((a) => a.id), ['a', 'b']);
-    assert.equal(selectAccount(accounts, undefined)?.id, 'b');
-    assert.equal(selectAccount(accounts, { by: 'name', value: 'dev' })?.id, 'a');
-    assert.equal(selectAccount(accounts, { by: 'id', value: 'A' })?.id, 'a');
+    assert.deepEqual(accounts.map((a) => a.id), [A, B, C]);
+    assert.equal(accounts[2].tenantId, '', 'a tenant ID that is not a GUID is dropped');
+    assert.equal(selectAccount(accounts, undefined)?.id, B);
+    assert.equal(selectAccount(accounts, { by: 'name', value: 'dev' })?.id, A);
+    assert.equal(selectAccount(accounts, { by: 'id', value: A.toUpperCase() })?.id, A);
     assert.equal(selectAccount(accounts, { by: 'name', value: 'Test' }), undefined);
     assert.deepEqual(parseAzAccounts('WARNING: not json'), []);
     assert.deepEqual(parseAzAccounts('{}'), []);
@@ -91,6 +96,8 @@ describe('Azure CLI arguments', () => {
   it('keeps what to undo between the task and its post-job step', () => {
     const mine = { configDir: '/agent/_temp/azure-cli-mi-x', createdConfigDir: true, user: 'systemAssignedIdentity' };
     assert.deepEqual(parseLoginRecord(serializeLoginRecord(mine)), mine);
+    assert.deepEqual(parseLoginRecord(serializeLoginRecord({ ...mine, timeoutSeconds: 30 })), { ...mine, timeoutSeconds: 30 });
+    assert.deepEqual(parseLoginRecord(JSON.stringify({ ...mine, timeoutSeconds: -1 })), mine, 'a bad timeout is left out');
     assert.deepEqual(azLogoutArgs(mine), ['account', 'clear']);
     assert.deepEqual(azLogoutArgs({ ...mine, createdConfigDir: false, user: 'userAssignedIdentity' }), ['logout', '--username', 'userAssignedIdentity']);
     for (const bad of [undefined, '', 'x', '{}', '{"configDir":"","createdConfigDir":true,"user":"u"}', '{"configDir":"/d","createdConfigDir":"yes","user":"u"}']) {

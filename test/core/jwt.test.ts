@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { mintToken } from '../../emulator/jwt';
-import { clientIdOf, decodeJwtClaims, describeClaims, jwtSecretSegments } from '../../src/core/jwt';
+import { clientIdOf, decodeJwtClaims, describeClaims, jwtSecretSegments, redactJwts } from '../../src/core/jwt';
 
 describe('jwt', () => {
   const minted = mintToken({
@@ -38,5 +38,12 @@ describe('jwt', () => {
     const [, payload, signature] = minted.token.split('.');
     assert.deepEqual(jwtSecretSegments(minted.token), [payload, signature]);
     assert.deepEqual(jwtSecretSegments('opaque'), []);
+  });
+
+  it('removes anything that looks like a JWT from text it did not write, signed or not', () => {
+    const unsigned = minted.token.split('.').slice(0, 2).join('.') + '.';
+    const text = `Authorization: Bearer ${minted.token}\nDEBUG ${unsigned} end`;
+    assert.equal(redactJwts(text), 'Authorization: Bearer <token removed>\nDEBUG <token removed> end');
+    assert.equal(redactJwts('no eyJ token here'), 'no eyJ token here');
   });
 });

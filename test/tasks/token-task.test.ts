@@ -59,6 +59,13 @@ describe('ManagedIdentityToken@1', () => {
     assert.ok(run.variables.has('AdoToken'));
   });
 
+  it("names the plain values' environment variables as the agent does: dots to _, hyphens kept", async () => {
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager', variableName: 'arm-token.prod' });
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.ok(run.variables.has('arm-token.prod.expiresOn'));
+    assert.match(run.log, /in the environment as ARM-TOKEN_PROD_EXPIRESON and so on/);
+  });
+
   it('uses the user-assigned identity asked for', async () => {
     const target = emu.machine.userAssigned[0];
     const run = await runTokenTask(emu, { audience: 'MicrosoftGraph', identityType: 'userAssigned', identityIdType: 'objectId', identityId: target.objectId });

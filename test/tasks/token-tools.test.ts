@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
 import type { RunTaskOptions, TaskRun } from '../../emulator/agent';
+import { jwtSecretSegments } from '../../src/core/jwt';
 import { FakeAzCall, installFakeAz } from '../fixtures/fake-az';
 import { recordOutput, watchEmulator } from '../helpers/scan';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
@@ -75,7 +76,7 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.deepEqual(calls.map((c) => c.args.slice(0, 2).join(' ')), ['version --output', 'login --identity']);
       assert.ok(calls.every((c) => c.configDir === dir.value), 'every az call used the private directory');
       assert.deepEqual(calls[1].args, ['login', '--identity', '--username', uai.clientId, '--output', 'json']);
-      assert.deepEqual(JSON.parse(run.taskVariables.get('ManagedIdentityToken.azLogin') ?? '{}'), { configDir: dir.value, createdConfigDir: true, user: 'userAssignedIdentity' });
+      assert.deepEqual(JSON.parse(run.taskVariables.get('ManagedIdentityToken.azLogin') ?? '{}'), { configDir: dir.value, createdConfigDir: true, user: 'userAssignedIdentity', timeoutSeconds: 120 });
       assert.match(run.log, /signed in to subscription 'Emulated Subscription' \(00000000-1111-4222-8333-444444444444\)/);
     });
 
@@ -132,6 +133,30 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.match(run.stdout, /##_vso\[task\.setvariable variable=INJECTED\]pwned/);
     });
 
+    it('passes what az prints through without its ##vso commands and without anything that looks like a token', async () => {
+      // Not our token: one az could print in a debug or error line (minted here, so the suite's scan would see it too).
+      const theirs = emu.mint({ audience: 'https://management.azure.com/', clientId: 'c', objectId: 'o', miResourceId: '/x' }).token;
+      const stderr = `DEBUG: Authorization: Bearer ${theirs}\n##vso[task.complete result=Failed]from az`;
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager', azLogin: 'true' }, withAz({ env: { FAKE_AZ_STDERR: stderr } }));
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.ok(!run.stdout.includes(theirs), 'the token az printed is not in the log');
+      assert.match(run.stdout, /DEBUG: Authorization: Bearer <token removed>/);
+      assert.match(run.stdout, /##_vso\[task\.complete result=Failed\]from az/);
+      assert.ok(!run.commands.some((c) => c.command === 'task.complete' && c.properties.result === 'Failed'));
+    });
+
+    it('stops an az command that outlives timeoutSeconds and fails with advice; the post-job step bounds its sign-out too', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager', azLogin: 'true', timeoutSeconds: '2' }, withAz({ env: { FAKE_AZ_HANG: 'login' } }));
+      assert.equal(run.result, 'Failed', run.log);
+      assert.match(run.resultMessage ?? '', /'az login --identity' did not finish within 2 seconds and was stopped.*az login --identity --debug.*raise timeoutSeconds/);
+      const dir = run.variables.get('AZURE_CONFIG_DIR')?.value ?? '';
+      assert.ok(existsSync(dir));
+      const post = await postJob(run, { FAKE_AZ_HANG: 'account clear' });
+      assert.equal(post.result, 'Succeeded', post.log);
+      assert.match(post.log, /##\[warning\]The Azure CLI clean-up failed: 'az account clear' did not finish within 2 seconds/);
+      assert.ok(!existsSync(dir), 'the folder is removed all the same');
+    });
+
     it('fails with the exit code when az login fails, and the post-job step still cleans up', async () => {
       const run = await runTokenTask(emu, { audience: 'AzureResourceManager', azLogin: 'true' }, withAz({ env: { FAKE_AZ_FAIL: 'login' } }));
       assert.equal(run.result, 'Failed');
@@ -183,6 +208,25 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.ok(!existsSync(run.variables.get('AZURE_CONFIG_DIR')?.value ?? ''), 'the folder is removed all the same');
     });
 
+    it('does nothing when the task failed before it signed in', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager', azLogin: 'true', identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' }, withAz());
+      assert.equal(run.result, 'Failed', run.log);
+      assert.equal(run.taskVariables.size, 0, 'no login recorded');
+      const post = await postJob(run);
+      assert.equal(post.result, 'Succeeded', post.log);
+      assert.equal(azCalls().length, 0);
+    });
+
+    it('removes no folder it did not create in Agent.TempDirectory, whatever the record says', async () => {
+      const elsewhere = mkdtempSync(join(mkdtempSync(join(tmpdir(), 'not-temp-')), 'azure-cli-mi-'));
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });
+      const forged = new Map([['ManagedIdentityToken.azLogin', JSON.stringify({ configDir: elsewhere, createdConfigDir: true, user: 'systemAssignedIdentity' })]]);
+      const post = await postJob({ ...run, taskVariables: forged });
+      assert.equal(post.result, 'Succeeded', post.log);
+      assert.ok(existsSync(elsewhere), 'kept');
+      assert.match(post.log, /##\[warning\]The Azure CLI configuration folder '.*' was kept/);
+    });
+
     it('does nothing when the task did not sign in', async () => {
       const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, withAz());
       const post = await postJob(run);
@@ -210,6 +254,22 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       const [request] = emu.received(DEVOPS_CONNECTION_DATA_ROUTE);
       assert.equal(request.url, '/contoso/_apis/connectionData');
       assert.equal(request.headers.authorization, `Bearer ${emu.minted[0].token}`);
+    });
+
+    it('does not obey a ##vso command in the name Azure DevOps answers with', async () => {
+      devopsOf(emu).addMember({ ...emu.machine.systemAssigned!, name: '##vso[task.setvariable variable=INJECTED]pwned' });
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps', verifyAzureDevOps: 'true' }, { variables: collection() });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.ok(!run.variables.has('INJECTED') && !run.commands.some((c) => c.properties.variable === 'INJECTED'));
+      assert.match(run.stdout, /accepts the token as ##_vso\[task\.setvariable variable=INJECTED\]pwned \(/);
+    });
+
+    it('verifies without exporting AZURE_DEVOPS_EXT_PAT when only verifyAzureDevOps is on', async () => {
+      devopsOf(emu).addMember(emu.machine.systemAssigned!);
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps', verifyAzureDevOps: 'true' }, { variables: collection() });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.match(run.log, /accepts the token as agent-vm-01/);
+      assert.ok(!run.variables.has('AZURE_DEVOPS_EXT_PAT'));
     });
 
     for (const [what, setup, pattern] of [
@@ -257,6 +317,14 @@ describe('ManagedIdentityToken@1 for later tools', () => {
     }
   });
 
+  it('warns that azSubscription is ignored without azLogin or exportTerraformEnv', async () => {
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager', azSubscription: 'Contoso Production' }, withAz());
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.match(run.log, /##\[warning\]azSubscription 'Contoso Production' is ignored: only azLogin .* and exportTerraformEnv .* use it/);
+    assert.equal(azCalls().length, 0);
+    assert.ok(![...run.variables.keys()].some((k) => k.startsWith('ARM_')));
+  });
+
   describe('exportTerraformEnv', () => {
     it("sets ARM_* for a system-assigned identity, with this VM's subscription from the instance metadata", async () => {
       const run = await runTokenTask(emu, { audience: 'AzureResourceManager', exportTerraformEnv: 'true' });
@@ -289,11 +357,13 @@ describe('ManagedIdentityToken@1 for later tools', () => {
     const run = await runTokenTask(
       emu,
       { audience: 'AzureDevOps', variableName: 'AdoToken', azureDevOpsLogin: 'true', verifyAzureDevOps: 'true', azLogin: 'true', exportTerraformEnv: 'true' },
-      withAz({ variables: { 'System.CollectionUri': `${emu.url}/contoso/` } }),
+      withAz({ variables: { 'System.CollectionUri': `${emu.url}/contoso/` }, env: { FAKE_AZ_LOG_ENV: '1' } }),
     );
     assert.equal(run.result, 'Succeeded', run.log);
     const summary = summaryOf(run);
     const token = emu.minted[0];
+    // The secrets (the token, AZURE_DEVOPS_EXT_PAT) were set before az ran: none is in its environment.
+    assert.ok(azCalls().length > 0 && azCalls().every((c) => c.env && !Object.values(c.env).some((v) => v?.includes(token.token))), 'no token in az\'s environment');
     for (const expected of [
       '### Managed identity token AdoToken',
       '| Identity | system-assigned |',
@@ -314,6 +384,8 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.ok(summary.includes(expected), `summary has ${expected}\n${summary}`);
     }
     assert.ok(!summary.includes(token.token));
+    for (const segment of jwtSecretSegments(token.token)) assert.ok(!summary.includes(segment), 'no part of the token either');
+    assert.ok(!/eyJ[\w-]+\./.test(summary), 'nothing that looks like a JWT');
     assert.ok(run.summaries[0].startsWith(run.tempDirectory));
   });
 });
