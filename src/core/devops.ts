@@ -9,6 +9,7 @@
  */
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import type { NetworkSettings } from './network';
+import { sanitize, shortPlainText } from './token-response';
 
 /** The ID Azure DevOps gives the anonymous (unauthenticated) user. */
 export const DEVOPS_ANONYMOUS_ID = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
@@ -83,11 +84,11 @@ export function evaluateResponse(status: number, contentType: string, body: stri
 function messageOf(body: string): string {
   try {
     const j = JSON.parse(body) as { message?: unknown };
-    if (typeof j.message === 'string') return j.message;
+    if (typeof j.message === 'string') return sanitize(j.message);
   } catch {
     // not JSON
   }
-  return body.length <= 300 && !/</.test(body) ? body : '';
+  return /</.test(body) ? '' : (shortPlainText(body) ?? '');
 }
 
 /** Reads the error WebApi.connect() rejects with (typed-rest-client: statusCode, message, result). */

@@ -5,6 +5,10 @@ import { checkAzureDevOps, DEVOPS_ANONYMOUS_ID, DevOpsCheck, evaluateConnectionD
 import { withConnectProxy } from '../helpers/proxy';
 import { watchEmulator } from '../helpers/scan';
 
+function problemText(check: DevOpsCheck): string {
+  return JSON.stringify(check);
+}
+
 function problem(check: DevOpsCheck): string {
   return check.ok ? 'ok' : check.problem;
 }
@@ -28,6 +32,15 @@ describe('Azure DevOps check', () => {
       assert.equal(problem(evaluateResponse(404, 'application/json', '{"message":"not found"}')), 'noData');
       assert.equal(problem(evaluateResponse(200, 'application/json', 'not json')), 'noData');
       assert.equal(problem(evaluateResponse(200, 'application/json', JSON.stringify({ authenticatedUser: { id: 'a', providerDisplayName: 'b' } }))), 'ok');
+    });
+
+    it('never puts a token from an error body into its message', () => {
+      const jwt = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+      for (const body of [`access_token=opaque-secret-value`, JSON.stringify({ message: `bad token ${jwt}` }), `Bearer ${jwt}`]) {
+        const check = evaluateResponse(401, 'text/plain', body);
+        assert.ok(!check.ok);
+        assert.ok(!problemText(check).includes('opaque-secret-value') && !problemText(check).includes(jwt), problemText(check));
+      }
     });
 
     it('reads what connect() rejects with', () => {
