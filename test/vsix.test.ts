@@ -12,6 +12,7 @@ import { startEmulator } from '../emulator';
 import { vsixPath } from '../scripts/package';
 import { ROOT, TASK_NAMES } from '../scripts/paths';
 import { watchEmulator } from './helpers/scan';
+import { unzip } from './helpers/unzip';
 import { runInfoTask, runStagedTask } from './helpers/tasks';
 
 /**
@@ -42,9 +43,9 @@ function requireNode(test: Mocha.Context, handler: string, node: string, expecte
 describe('the .vsix', () => {
   const vsix = vsixPath();
   const unpacked = mkdtempSync(join(tmpdir(), 'vsix-'));
-  before(function () {
+  before(async function () {
     if (!existsSync(vsix)) throw new Error(`${vsix} is missing: npm test builds it with npm run package first.`);
-    execFileSync('unzip', ['-q', vsix, '-d', unpacked]);
+    await unzip(vsix, unpacked);
   });
 
   it('holds each task bundled, with no node_modules, within 1 MB a task', () => {
