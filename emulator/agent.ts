@@ -164,7 +164,10 @@ function interpret(stdout: string, stderr: string, exitCode: number | null, dura
     } else if (cmd.command === 'task.complete') {
       result = p.result;
       resultMessage = cmd.message;
-      shown.push(`##[${result === 'Failed' ? 'error' : 'section'}]${cmd.message}`);
+      // task-lib's setResult logs a Failed or SucceededWithIssues message as an issue first: show it once.
+      const issue = commands.at(-2);
+      const repeated = (issue?.command === 'task.logissue' || issue?.command === 'task.issue') && issue.message === cmd.message;
+      if (!repeated) shown.push(`##[${result === 'Failed' ? 'error' : 'section'}]${cmd.message}`);
     } else if (cmd.command === 'task.logissue' || cmd.command === 'task.issue') {
       shown.push(`##[${p.type ?? 'warning'}]${cmd.message}`);
     } else if (cmd.command === 'task.debug' && debug) {

@@ -14,8 +14,13 @@ import { runTask, TaskRun } from '../emulator/agent';
 import { buildExtension } from './build';
 import { stagedTask } from './paths';
 
+/** A heading, bold on a terminal (plain when the output goes to a file or a pipe). */
+function heading(title: string): string {
+  return process.stdout.isTTY ? `\x1b[1m── ${title} ──\x1b[0m` : `── ${title} ──`;
+}
+
 function section(title: string, run: TaskRun): void {
-  console.log(`\n\x1b[1m── ${title} ──\x1b[0m  (${run.durationMs} ms, result: ${run.result ?? 'none'})`);
+  console.log(`\n${heading(title)}  (${run.durationMs} ms, result: ${run.result ?? 'none'})`);
   console.log(run.log.trim());
 }
 
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
       encoding: 'utf8',
     });
     const masked = arm.secrets.reduce((t, s) => t.split(s).join('***'), script.stdout);
-    console.log(`\n\x1b[1m── script step (env: TOKEN: $(ArmToken)) ──\x1b[0m\n${masked.trim()}`);
+    console.log(`\n${heading('script step (env: TOKEN: $(ArmToken))')}\n${masked.trim()}`);
 
     // Later tools: the Azure DevOps CLI's PAT variable, the organization's check of the identity, Terraform's environment.
     devopsOf(emu).addMember(emu.machine.systemAssigned!);
