@@ -24,6 +24,10 @@ describe('jwt', () => {
     );
   });
 
+  it('shows an exp no date can hold as it is, without throwing', () => {
+    assert.deepEqual(describeClaims({ exp: 1e20 }), [['exp', '100000000000000000000 (not a date)']]);
+  });
+
   it('reads azp for v2 tokens', () => {
     assert.equal(clientIdOf({ azp: 'x' }), 'x');
   });
