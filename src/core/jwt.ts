@@ -57,6 +57,11 @@ export function describeClaims(claims: TokenClaims): Array<[string, string]> {
   return rows;
 }
 
+/** describeClaims as aligned lines ("  aud       https://…"), as the task's log and mi-token --claims print them. */
+export function claimLines(claims: TokenClaims): string[] {
+  return describeClaims(claims).map(([name, value]) => `  ${name.padEnd(9)} ${value}`);
+}
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
