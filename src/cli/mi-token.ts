@@ -40,6 +40,8 @@ export interface Io {
 const HOST_SETUP_KEYS: ReadonlySet<string> = new Set([
   'SourceNotConfigured',
   'EndpointVariableInvalid',
+  'EndpointBaseInvalid',
+  'HeaderValueInvalid',
   'ThumbprintInvalid',
   'WorkloadIdentityTenantInvalid',
   'FederatedTokenFileUnreadable',
@@ -55,7 +57,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     else await getToken(command, io, say);
     return EXIT.ok;
   } catch (e) {
-    if (isManagedIdentityError(e) && HOST_SETUP_KEYS.has(e.key)) {
+    if (isManagedIdentityError(e) && e.kind === 'badInput' && HOST_SETUP_KEYS.has(e.key)) {
       say(formatMessage(e.key, e.args));
       return EXIT.noEndpoint;
     }

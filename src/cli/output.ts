@@ -4,7 +4,7 @@
  * so eval never expands anything in them.
  */
 import type { TokenResult } from '../core/acquire';
-import { describeClaims } from '../core/jwt';
+import { claimLines } from '../core/jwt';
 import { tokenFacts } from '../core/token-facts';
 import type { OutputFormat } from './args';
 
@@ -49,7 +49,7 @@ export function shellQuote(value: string): string {
 /** The claims worth seeing, one per line, for stderr. Never the token itself. */
 export function claimsText(result: TokenResult): string {
   if (!result.claims) return 'mi-token: the token is not a JWT, so it has no claims to show.\n';
-  return describeClaims(result.claims)
-    .map(([name, value]) => `  ${name.padEnd(9)} ${value}\n`)
+  return claimLines(result.claims)
+    .map((line) => `${line}\n`)
     .join('');
 }

@@ -42,8 +42,9 @@ export function errorCodes(text: string): string[] {
   return [...new Set(text.match(/\b(TF\d{5,6}|VS\d{5})\b/g) ?? [])];
 }
 
+/** Every detail comes from the server or the client library: one line, nothing that looks like a token, short. */
 function failure(problem: DevOpsProblem, detail: string, status?: number): DevOpsCheck {
-  const oneLine = detail.replace(/\s+/g, ' ').trim().slice(0, 300);
+  const oneLine = sanitize(detail).replace(/\s+/g, ' ').trim().slice(0, 300);
   return { ok: false, problem, status, detail: oneLine, codes: errorCodes(detail) };
 }
 

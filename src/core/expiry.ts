@@ -35,12 +35,22 @@ export function parseExpiresOn(value: unknown): Date | undefined {
 /** Seconds from now, as in expires_in (a number, or a string of digits). */
 export function parseExpiresIn(value: unknown, nowMs: number): Date | undefined {
   const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isFinite(seconds) || seconds < 0) return undefined;
   // Whole seconds, rounded down: the same precision as expires_on, and never later than the truth.
-  return Number.isFinite(seconds) && seconds >= 0 ? new Date(Math.floor(nowMs / 1000) * 1000 + seconds * 1000) : undefined;
+  const date = new Date(Math.floor(nowMs / 1000) * 1000 + seconds * 1000);
+  // A number of seconds no date can hold is malformed (an Invalid Date would throw later, when it is printed).
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function fromEpoch(seconds: number): Date | undefined {
   // Milliseconds are not a form any endpoint uses; anything that large is malformed.
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 1e11) return undefined;
   return new Date(Math.round(seconds * 1000));
+}
+
+/** An epoch-seconds value (a claim's exp, a Key Vault attribute) as ISO 8601 UTC, or undefined when it is not a number or no date can hold it. */
+export function isoFromEpochSeconds(seconds: unknown): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return undefined;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

@@ -3,6 +3,8 @@
  * came straight from the identity endpoint, and the claims are only shown and
  * used to name the identity.
  */
+import { isoFromEpochSeconds } from './expiry';
+
 export interface TokenClaims {
   aud?: string;
   iss?: string;
@@ -50,8 +52,14 @@ export function describeClaims(claims: TokenClaims): Array<[string, string]> {
     const v = str(claims[name]);
     if (v) rows.push([name, v]);
   }
-  if (typeof claims.exp === 'number') rows.push(['exp', `${claims.exp} (${new Date(claims.exp * 1000).toISOString()})`]);
+  // A claim's value is not checked by anyone: an exp no date can hold is shown as it is, not thrown on.
+  if (typeof claims.exp === 'number') rows.push(['exp', `${claims.exp} (${isoFromEpochSeconds(claims.exp) ?? 'not a date'})`]);
   return rows;
+}
+
+/** describeClaims as aligned lines ("  aud       https://…"), as the task's log and mi-token --claims print them. */
+export function claimLines(claims: TokenClaims): string[] {
+  return describeClaims(claims).map(([name, value]) => `  ${name.padEnd(9)} ${value}`);
 }
 
 function str(v: unknown): string | undefined {

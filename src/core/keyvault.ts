@@ -7,6 +7,7 @@
  */
 import { ARM_API_VERSIONS, ArmClient } from './arm';
 import { ManagedIdentityError } from './errors';
+import { isoFromEpochSeconds } from './expiry';
 import type { HttpResponse } from './http';
 import { assertBearerUrl, collectPages, getWithToken, isLoopbackHost, jsonBody, pageOf, RestOptions, serviceError } from './rest';
 
@@ -256,20 +257,27 @@ export function tokenMayGoTo(vaultUri: string, resource: string): boolean {
   }
 }
 
-function epoch(v: number | undefined): string | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000).toISOString() : undefined;
+/** The secret's name: the last segment of its id (https://{vault}/secrets/{name}), decoded; as sent when it does not decode. */
+export function secretNameOf(id: string | undefined): string {
+  const last = (id ?? '').replace(/\/+$/, '').split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    // A malformed escape (a lone '%') must not fail the whole list.
+    return last;
+  }
 }
 
 function secretInfo(item: SecretItem): SecretInfo {
   const a = item.attributes ?? {};
   return {
-    name: decodeURIComponent((item.id ?? '').replace(/\/+$/, '').split('/').pop() ?? ''),
+    name: secretNameOf(item.id),
     enabled: a.enabled,
     contentType: item.contentType || undefined,
-    created: epoch(a.created),
-    updated: epoch(a.updated),
-    expires: epoch(a.exp),
-    notBefore: epoch(a.nbf),
+    created: isoFromEpochSeconds(a.created),
+    updated: isoFromEpochSeconds(a.updated),
+    expires: isoFromEpochSeconds(a.exp),
+    notBefore: isoFromEpochSeconds(a.nbf),
     managed: item.managed || undefined,
   };
 }

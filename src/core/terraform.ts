@@ -4,6 +4,7 @@
  * ID when it is user-assigned, the tenant, the subscription, the cloud, and
  * ARM_MSI_ENDPOINT when the token endpoint is not IMDS at its usual address.
  */
+import type { AzAccount, SubscriptionRef } from './azcli';
 import type { Cloud } from './clouds';
 import type { IdentitySelector } from './identity';
 import { IMDS_DEFAULT_HOST } from './sources/imds';
@@ -33,4 +34,16 @@ export function terraformEnv(i: TerraformInputs): Array<[string, string]> {
     ['ARM_MSI_ENDPOINT', i.endpoint && new URL(i.endpoint).origin !== IMDS_DEFAULT_HOST ? i.endpoint : undefined],
   ];
   return env.filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
+}
+
+/**
+ * ARM_SUBSCRIPTION_ID from what is known without asking anyone: the azSubscription
+ * input when it is an ID, else the account `az login` selected, unless that is a
+ * tenant-level account (--allow-no-subscriptions: its id is the tenant's).
+ * Undefined: the caller may ask the instance metadata, else warn.
+ */
+export function terraformSubscriptionId(input: SubscriptionRef | undefined, account: AzAccount | undefined): string | undefined {
+  if (input?.by === 'id') return input.value;
+  if (account && account.id !== account.tenantId) return account.id;
+  return undefined;
 }

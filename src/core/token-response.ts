@@ -67,9 +67,8 @@ export function shortPlainText(body: string): string | undefined {
   return sanitize(body);
 }
 
-/** One line, nothing that looks like a JWT, at most 500 characters: safe to put in a message. */
+/** One line, nothing that looks like a JWT, at most 1000 characters: safe to put in a message. */
 export function sanitize(text: string): string {
-  // One line, and nothing that looks like a JWT.
   return redactJwts(text.replace(/[\r\n]+/g, ' ')).slice(0, 1000);
 }
 

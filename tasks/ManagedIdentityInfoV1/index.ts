@@ -5,9 +5,10 @@
  * Reads only. A section that fails is a warning (SucceededWithIssues), or
  * with failOnError the task fails.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { isManagedIdentityError } from '../../src/core/errors';
 import { closeHttpAgents } from '../../src/core/http';
 import { writeSecretFile } from '../../src/core/secret-file';
 import { gatherInfo, InfoReport, parseSections } from '../../src/core/info';
@@ -15,7 +16,7 @@ import { parseVaultRefs } from '../../src/core/keyvault';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { readCloud, readIdentityInputs } from '../common/inputs';
 import { readAgentNetwork } from '../common/network';
-import { describeFailure, logRetry, runTask } from '../common/report';
+import { attachSummary, describeFailure, logRetry, runTask } from '../common/report';
 import { noteTexts, reportBlocks, summaryMarkdown, writeLog } from './render';
 
 const JSON_VARIABLE = 'InfoJsonPath';
@@ -46,9 +47,7 @@ async function main(): Promise<void> {
   const notes = noteTexts(report);
   for (const note of notes) tl.warning(note);
   writeLog(blocks);
-  const summary = path.join(tl.getVariable('Agent.TempDirectory') ?? process.cwd(), `ManagedIdentityInfo-${Date.now()}.md`);
-  writeFileSync(summary, summaryMarkdown(blocks, notes));
-  tl.uploadSummary(summary);
+  attachSummary('ManagedIdentityInfo', summaryMarkdown(blocks, notes));
   if (outputJsonPath) writeJson(path.resolve(outputJsonPath), report);
 
   const ms = Date.now() - started;
@@ -61,7 +60,7 @@ async function main(): Promise<void> {
 function writeJson(file: string, report: InfoReport): void {
   const json = JSON.stringify(
     { task: 'ManagedIdentityInfo@1', generatedAt: new Date().toISOString(), ...report, notes: noteTexts(report) },
-    (_key, value: unknown) => (value instanceof Error ? { error: (value as { key?: string }).key ?? value.name, message: describeFailure(value) } : value),
+    (_key, value: unknown) => (value instanceof Error ? { error: isManagedIdentityError(value) ? value.key : value.name, message: describeFailure(value) } : value),
     2,
   );
   mkdirSync(path.dirname(file), { recursive: true });

@@ -10,7 +10,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { parseAudience } from '../../src/core/audience';
 import { describeIdentity } from '../../src/core/identity';
-import { describeClaims } from '../../src/core/jwt';
+import { claimLines } from '../../src/core/jwt';
 import { closeHttpAgents } from '../../src/core/http';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { TokenFacts, tokenFacts } from '../../src/core/token-facts';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     });
     if (login.createdConfigDir) variables.push({ name: 'AZURE_CONFIG_DIR', secret: false, holds: tl.loc('HoldsAzureConfigDir') });
   }
-  if (options.exportTerraformEnv) variables.push(...(await exportTerraform(options, identity, cloud, result, login)));
+  if (options.exportTerraformEnv) variables.push(...(await exportTerraform(options, identity, cloud, result, facts, login)));
 
   uploadSummary({
     variableName,
@@ -89,7 +89,7 @@ function showClaims(result: TokenResult): void {
     return;
   }
   console.log(tl.loc('ClaimsHeader'));
-  for (const [name, value] of describeClaims(result.claims)) console.log(`  ${name.padEnd(9)} ${value}`);
+  for (const line of claimLines(result.claims)) console.log(line);
 }
 
 /** The variables later steps read: the token as a secret, the rest as plain values; each also as an output variable. */

@@ -3,11 +3,8 @@
  * the identity, where the token came from, its audience and expiry, every
  * variable the task set and how later steps and jobs use them. Never the token.
  */
-import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { attachSummary } from '../common/report';
 
 export interface VariableRow {
   name: string;
@@ -96,9 +93,5 @@ export function summaryMarkdown(f: SummaryFacts): string {
 
 /** Writes the summary under the agent's temporary folder and attaches it to the run. */
 export function uploadSummary(facts: SummaryFacts): string {
-  const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
-  const file = join(dir, `ManagedIdentityToken-${facts.variableName}-${randomUUID().slice(0, 8)}.md`);
-  writeFileSync(file, summaryMarkdown(facts), { mode: 0o600 });
-  tl.uploadSummary(file);
-  return file;
+  return attachSummary(`ManagedIdentityToken-${facts.variableName}`, summaryMarkdown(facts));
 }

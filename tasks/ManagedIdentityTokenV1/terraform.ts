@@ -7,31 +7,29 @@ import type { TokenResult } from '../../src/core/acquire';
 import type { Cloud } from '../../src/core/clouds';
 import type { IdentitySelector } from '../../src/core/identity';
 import { readInstanceMetadata } from '../../src/core/instance';
-import { clientIdOf } from '../../src/core/jwt';
-import { terraformEnv } from '../../src/core/terraform';
+import { terraformEnv, terraformSubscriptionId } from '../../src/core/terraform';
+import type { TokenFacts } from '../../src/core/token-facts';
 import type { AzLoginOutcome } from './azcli';
 import type { ToolOptions } from './options';
 import type { VariableRow } from './summary';
 
 /** Sets ARM_* for Terraform's azurerm provider, finding the subscription where the inputs do not give it. */
-export async function exportTerraform(options: ToolOptions, identity: IdentitySelector, cloud: Cloud, result: TokenResult, login: AzLoginOutcome | undefined): Promise<VariableRow[]> {
-  let subscriptionId = options.azSubscription?.by === 'id' ? options.azSubscription.value : undefined;
-  const account = login?.account;
-  if (!subscriptionId && account && account.id !== account.tenantId) subscriptionId = account.id;
+export async function exportTerraform(
+  options: ToolOptions,
+  identity: IdentitySelector,
+  cloud: Cloud,
+  result: TokenResult,
+  facts: TokenFacts,
+  login: AzLoginOutcome | undefined,
+): Promise<VariableRow[]> {
+  let subscriptionId = terraformSubscriptionId(options.azSubscription, login?.account);
   if (!subscriptionId && result.source === 'imds') {
     // Best effort: without it the warning below says what to set.
     subscriptionId = (await readInstanceMetadata({ timeoutSeconds: 10 }).catch(() => undefined))?.subscriptionId || undefined;
     if (subscriptionId) console.log(tl.loc('TerraformSubscriptionFromImds', subscriptionId));
   }
   if (!subscriptionId) tl.warning(tl.loc('TerraformNoSubscription'));
-  const env = terraformEnv({
-    identity,
-    cloud,
-    clientId: clientIdOf(result.claims) ?? result.clientId,
-    tenantId: typeof result.claims?.tid === 'string' ? result.claims.tid : undefined,
-    subscriptionId,
-    endpoint: result.endpoint,
-  });
+  const env = terraformEnv({ identity, cloud, clientId: facts.clientId, tenantId: facts.tenantId, subscriptionId, endpoint: result.endpoint });
   for (const [name, value] of env) tl.setVariable(name, value);
   console.log(tl.loc('TerraformEnvSet', env.map(([n]) => n).join(', ')));
   return env.map(([name, value]) => ({ name, secret: false, holds: value }));

@@ -2,6 +2,10 @@
  * How both tasks say things: core messages through tl.loc, the task result,
  * and a guard that keeps any token out of the log.
  */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { filterExternalOutput } from 'azure-pipelines-task-lib/externaloutput';
 import { isManagedIdentityError } from '../../src/core/errors';
@@ -48,4 +52,16 @@ export class LocalizedError extends Error {}
 /** Text from outside (a subscription name, a server's error) made safe to print: no ##vso[ command in it is obeyed. */
 export function external(text: string): string {
   return filterExternalOutput(text, { source: 'remote' }).toString('utf8');
+}
+
+/**
+ * Writes a markdown summary under the agent's temporary folder (readable by the
+ * agent's user only, a name no other step shares) and attaches it to the run.
+ */
+export function attachSummary(namePrefix: string, markdown: string): string {
+  const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
+  const file = join(dir, `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
+  writeFileSync(file, markdown, { mode: 0o600 });
+  tl.uploadSummary(file);
+  return file;
 }

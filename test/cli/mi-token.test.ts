@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import {
   APP_SERVICE_LEGACY_TOKEN_ROUTE,
   APP_SERVICE_TOKEN_ROUTE,
+  appServiceEnv,
   AzureEmulator,
   CLOUD_SHELL_TOKEN_ROUTE,
   ENTRA_TOKEN_ROUTE,
@@ -314,6 +315,30 @@ describe('the bundled mi-token', () => {
           assert.match(r.stderr, new RegExp(`^mi-token: identitySource is ${source}, but the agent's environment lacks .*\n$`));
           assert.match(r.stderr, lacks);
           assert.ok(!r.stderr.includes(USAGE_FIRST_LINE), 'no usage: the options were right');
+        }
+        assert.equal(emu.requests.length, 0);
+      } finally {
+        await emu.stop();
+      }
+    });
+  });
+
+  describe('mi-token on a host whose endpoint variables are malformed', () => {
+    it('exits 3 naming the variable, without the usage and without its value, before any request', async () => {
+      const emu = await startEmulator();
+      watchEmulator(emu);
+      try {
+        const cases = [
+          [{ AZURE_POD_IDENTITY_AUTHORITY_HOST: `${emu.url}/?x=1` }, /AZURE_POD_IDENTITY_AUTHORITY_HOST/],
+          [{ ...appServiceEnv(emu), IDENTITY_HEADER: 'abc\r\nX-Injected: 1' }, /IDENTITY_HEADER/],
+        ] as const;
+        for (const [env, names] of cases) {
+          const r = await runMiToken([], { env: { ...env }, emu });
+          assert.equal(r.code, 3, r.stderr);
+          assert.equal(r.stdout, '');
+          assert.match(r.stderr, names);
+          assert.ok(!r.stderr.includes(USAGE_FIRST_LINE), 'no usage: the options were right');
+          assert.ok(!r.stderr.includes('X-Injected'), 'never the value');
         }
         assert.equal(emu.requests.length, 0);
       } finally {

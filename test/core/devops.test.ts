@@ -49,6 +49,15 @@ describe('Azure DevOps check', () => {
       assert.equal(problem(evaluateError(Object.assign(new Error('boom'), { statusCode: 500 }))), 'noData');
       assert.equal(problem(evaluateError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))), 'unreachable');
     });
+
+    it('keeps a token out of what connect() rejects with (typed-rest-client puts the server body message in result.message)', () => {
+      const jwt = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+      const e = Object.assign(new Error('Failed request: (401)'), { statusCode: 401, result: { message: `TF400813: the token ${jwt} is not authorized.` } });
+      const check = evaluateError(e);
+      assert.ok(!check.ok && check.problem === 'unauthorized');
+      assert.ok(!problemText(check).includes('eyJzdWIiOiJ4In0'), problemText(check));
+      assert.deepEqual(check.codes, ['TF400813']);
+    });
   });
 
   describe('against the emulated organization', () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { parseExpiresIn, parseExpiresOn } from '../../src/core/expiry';
+import { isoFromEpochSeconds, parseExpiresIn, parseExpiresOn } from '../../src/core/expiry';
 
 describe('expiry', () => {
   it('reads epoch seconds as a number or a string', () => {
@@ -29,5 +29,15 @@ describe('expiry', () => {
     assert.equal(parseExpiresIn(3599, 1_000_000)?.getTime(), 1_000_000 + 3_599_000);
     assert.equal(parseExpiresIn('3599', 0)?.getTime(), 3_599_000);
     assert.equal(parseExpiresIn('x', 0), undefined);
+  });
+
+  it('refuses an expires_in no date can hold, instead of an Invalid Date that throws when printed', () => {
+    assert.equal(parseExpiresIn(1e20, 0), undefined);
+    assert.equal(parseExpiresIn('99999999999999999999', 0), undefined);
+  });
+
+  it('turns epoch seconds into ISO 8601 only where a date can hold them', () => {
+    assert.equal(isoFromEpochSeconds(1060), '1970-01-01T00:17:40.000Z');
+    for (const bad of [1e20, -1e20, Infinity, NaN, '1060', undefined]) assert.equal(isoFromEpochSeconds(bad), undefined, String(bad));
   });
 });

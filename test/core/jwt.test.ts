@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { mintToken } from '../../emulator/jwt';
-import { clientIdOf, decodeJwtClaims, describeClaims, jwtSecretSegments, redactJwts } from '../../src/core/jwt';
+import { claimLines, clientIdOf, decodeJwtClaims, describeClaims, jwtSecretSegments, redactJwts } from '../../src/core/jwt';
 
 describe('jwt', () => {
   const minted = mintToken({
@@ -22,6 +22,14 @@ describe('jwt', () => {
       describeClaims(claims!).map(([k]) => k),
       ['aud', 'iss', 'tid', 'oid', 'appid', 'xms_mirid', 'idtyp', 'exp'],
     );
+  });
+
+  it('shows an exp no date can hold as it is, without throwing', () => {
+    assert.deepEqual(describeClaims({ exp: 1e20 }), [['exp', '100000000000000000000 (not a date)']]);
+  });
+
+  it('aligns the claims in lines for the log and --claims', () => {
+    assert.deepEqual(claimLines({ aud: 'a', xms_mirid: '/m' }), ['  aud       a', '  xms_mirid /m']);
   });
 
   it('reads azp for v2 tokens', () => {

@@ -12,6 +12,7 @@ import {
   parseChallenge,
   parseVaultRefs,
   policyAllowsSecret,
+  secretNameOf,
   SecretListOptions,
   tokenMayGoTo,
   VaultInfo,
@@ -34,6 +35,13 @@ describe('Key Vault', () => {
         assert.throws(() => parseVaultRefs(bad), (e: ManagedIdentityError) => e.key === 'VaultNameInvalid');
       });
     }
+  });
+
+  it('names a secret by the last segment of its id, decoded, or as sent when it does not decode', () => {
+    assert.equal(secretNameOf('https://kv.vault.azure.net/secrets/db-password'), 'db-password');
+    assert.equal(secretNameOf('https://kv.vault.azure.net/secrets/a%20b/'), 'a b');
+    assert.equal(secretNameOf('https://kv.vault.azure.net/secrets/100%'), '100%');
+    assert.equal(secretNameOf(undefined), '');
   });
 
   describe('the vault configuration', () => {

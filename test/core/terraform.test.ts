@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { CLOUDS, customCloud } from '../../src/core/clouds';
 import { SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
-import { terraformEnv } from '../../src/core/terraform';
+import { terraformEnv, terraformSubscriptionId } from '../../src/core/terraform';
 
 const T = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const S = '00000000-1111-4222-8333-444444444444';
@@ -29,5 +29,15 @@ describe("Terraform's environment", () => {
     assert.deepEqual(gov, [['ARM_USE_MSI', 'true'], ['ARM_ENVIRONMENT', 'usgovernment']]);
     const stack = terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: customCloud('https://management.local.azurestack.external/'), endpoint: 'http://localhost:42356/msi/token' });
     assert.deepEqual(stack, [['ARM_USE_MSI', 'true'], ['ARM_METADATA_HOSTNAME', 'management.local.azurestack.external'], ['ARM_MSI_ENDPOINT', 'http://localhost:42356/msi/token']]);
+  });
+
+  it('takes the subscription from an azSubscription ID, else from the az login account unless it is a tenant-level one', () => {
+    const account = { id: S, name: 'Prod', tenantId: T, isDefault: true };
+    const tenantLevel = { id: T, name: 'N/A(tenant level account)', tenantId: T, isDefault: true };
+    assert.equal(terraformSubscriptionId({ by: 'id', value: C }, account), C);
+    assert.equal(terraformSubscriptionId({ by: 'name', value: 'Prod' }, account), S);
+    assert.equal(terraformSubscriptionId(undefined, account), S);
+    assert.equal(terraformSubscriptionId(undefined, tenantLevel), undefined);
+    assert.equal(terraformSubscriptionId(undefined, undefined), undefined);
   });
 });

@@ -43,6 +43,8 @@ describe('ManagedIdentityInfo@1', () => {
     const run = await runInfoTask(emu, { keyVaultNames: 'kv-agents\nkv-legacy', listSecretNames: 'true', outputJsonPath: join(dir, 'out', 'info.json') });
     assert.equal(run.result, 'Succeeded', run.log);
     assert.equal(run.stderr, '');
+    const summaryFile = run.commands.find((c) => c.command === 'task.uploadsummary')?.message ?? '';
+    assert.equal(statSync(summaryFile).mode & 0o777, 0o600, 'the summary file is the agent user\'s alone, as the token task\'s');
     const m = emu.machine;
     const oid = m.systemAssigned!.objectId;
     for (const heading of ['Identity', 'Instance', 'Key Vault kv-agents', 'Secrets in kv-agents', 'Key Vault kv-legacy', `Resources in ${m.resourceGroup}`, `Permissions in ${m.resourceGroup}`]) {
