@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const network = readAgentNetwork();
   const result = await acquireToken({ audience: audienceInput, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
-  console.log(tl.loc('TokenAcquired', result.requestedResource, result.sourceLabel, describeIdentity(result.identity), Date.now() - started));
+  console.log(tl.loc('TokenAcquired', result.requestedResource, Date.now() - started, result.sourceLabel, describeIdentity(result.identity)));
   showClaims(result);
   for (const w of result.warnings) tl.warning(locMessage(w));
   const facts = tokenFacts(result);

@@ -126,7 +126,7 @@ describe('ManagedIdentityInfo@1', () => {
     const inputs = { identityType: 'userAssigned', identityIdType: 'clientId', identityId: uai.clientId, keyVaultNames: 'kv-agents' };
     const run = await runInfoTask(emu, inputs);
     assert.equal(run.result, 'SucceededWithIssues', run.log);
-    assert.match(run.resultMessage ?? '', /Done, with 2 problem\(s\).*failOnError/);
+    assert.match(run.resultMessage ?? '', /Done; 2 section\(s\) had a problem.*failOnError/);
     assert.match(run.log, /##\[warning\]Key Vault kv-agents: No Key Vault named 'kv-agents' is visible to this identity/);
     assert.match(run.log, new RegExp(`##\\[warning\\]Resources in ${emu.machine.resourceGroup}: Azure Resource Manager refused: the identity \\(object ID ${uai.objectId}\\) may not perform Microsoft\\.Resources/subscriptions/resourceGroups/read on ${worldOf(emu).groupId(emu.machine.resourceGroup)}\\. .*--role "Reader"`));
     assert.ok(run.log.includes(`This identity can read the resource group ${emu.machine.resourceGroup}: no.`));
@@ -137,7 +137,7 @@ describe('ManagedIdentityInfo@1', () => {
     const uai = emu.machine.userAssigned[0];
     const run = await runInfoTask(emu, { identityType: 'userAssigned', identityIdType: 'objectId', identityId: uai.objectId, sections: 'identity,resources', failOnError: 'true' });
     assert.equal(run.result, 'Failed');
-    assert.match(run.resultMessage ?? '', /1 problem\(s\), and failOnError is true/);
+    assert.match(run.resultMessage ?? '', /1 section\(s\) had a problem, and failOnError is true/);
     assert.ok(run.log.includes(`Object (principal) ID    ${uai.objectId}`), 'the sections that work are still shown');
   });
 

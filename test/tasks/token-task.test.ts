@@ -144,7 +144,7 @@ describe('ManagedIdentityToken@1', () => {
         { env: appServiceEnv(emu) },
       );
       assert.equal(run.result, 'Succeeded', run.log);
-      assert.match(run.log, /from the App Service managed identity \(IDENTITY_ENDPOINT\)/);
+      assert.match(run.log, /from App Service managed identity \(IDENTITY_ENDPOINT\), for the user-assigned/);
       assert.equal(new URL(emu.received(APP_SERVICE_TOKEN_ROUTE)[0].url, 'http://x').searchParams.get('principal_id'), target.objectId);
       assert.equal(run.variables.get('ManagedIdentityToken.clientId')?.value, target.clientId);
       assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 0);
@@ -154,7 +154,7 @@ describe('ManagedIdentityToken@1', () => {
       const env = workloadIdentityEnv(emu);
       const run = await runTokenTask(emu, { audience: 'AzureDevOps' }, { env });
       assert.equal(run.result, 'Succeeded', run.log);
-      assert.match(run.log, /from the Microsoft Entra ID \(workload identity\), user-assigned \(client ID [0-9a-f-]{36}\) identity/);
+      assert.match(run.log, /from Microsoft Entra ID \(workload identity\), for the user-assigned \(client ID [0-9a-f-]{36}\) identity/);
       assert.equal(run.variables.get('ManagedIdentityToken.clientId')?.value, env.AZURE_CLIENT_ID);
       assert.equal(emu.received(ENTRA_TOKEN_ROUTE).length, 1);
     });
