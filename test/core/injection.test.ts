@@ -49,7 +49,7 @@ describe('header and URL injection', () => {
   });
 
   for (const [what, base, key] of [
-    ["a user name ('@') that would move the host", (url: string) => url.replace('//', '//169.254.169.254@'), 'EndpointVariableInvalid'],
+    ["a user name ('@') that would move the host", (url: string) => url.replace('//', '//attacker.invalid@'), 'EndpointVariableInvalid'],
     ["a query ('?') that would swallow the path", (url: string) => `${url}?x=`, 'EndpointBaseInvalid'],
     ["a fragment ('#') that would swallow the path", (url: string) => `${url}#`, 'EndpointBaseInvalid'],
     ['a line break', (url: string) => `${url}${INJECTED}`, 'EndpointVariableInvalid'],

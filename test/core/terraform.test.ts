@@ -2,6 +2,10 @@ import { strict as assert } from 'node:assert';
 import { CLOUDS, customCloud } from '../../src/core/clouds';
 import { SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
 import { terraformEnv, terraformSubscriptionId } from '../../src/core/terraform';
+import { IMDS_DEFAULT_HOST } from '../../src/core/sources/imds';
+
+/** Data only: no test sends anything to IMDS's real address. */
+const IMDS_TOKEN_URL = `${IMDS_DEFAULT_HOST}/metadata/identity/oauth2/token`;
 
 const T = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const S = '00000000-1111-4222-8333-444444444444';
@@ -9,7 +13,7 @@ const C = '0f0f0f0f-1111-4222-8333-444444444444';
 
 describe("Terraform's environment", () => {
   it('sets MSI, tenant and subscription for a system-assigned identity on IMDS, and nothing it does not know', () => {
-    assert.deepEqual(terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: CLOUDS.AzureCloud, clientId: C, tenantId: T, subscriptionId: S, endpoint: 'http://169.254.169.254/metadata/identity/oauth2/token' }), [
+    assert.deepEqual(terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: CLOUDS.AzureCloud, clientId: C, tenantId: T, subscriptionId: S, endpoint: IMDS_TOKEN_URL }), [
       ['ARM_USE_MSI', 'true'],
       ['ARM_TENANT_ID', T],
       ['ARM_SUBSCRIPTION_ID', S],
@@ -25,7 +29,7 @@ describe("Terraform's environment", () => {
   });
 
   it('names the cloud, and the endpoint when it is not IMDS at its usual address', () => {
-    const gov = terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: CLOUDS.AzureUSGovernment, endpoint: 'http://169.254.169.254/metadata/identity/oauth2/token' });
+    const gov = terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: CLOUDS.AzureUSGovernment, endpoint: IMDS_TOKEN_URL });
     assert.deepEqual(gov, [['ARM_USE_MSI', 'true'], ['ARM_ENVIRONMENT', 'usgovernment']]);
     const stack = terraformEnv({ identity: SYSTEM_ASSIGNED, cloud: customCloud('https://management.local.azurestack.external/'), endpoint: 'http://localhost:42356/msi/token' });
     assert.deepEqual(stack, [['ARM_USE_MSI', 'true'], ['ARM_METADATA_HOSTNAME', 'management.local.azurestack.external'], ['ARM_MSI_ENDPOINT', 'http://localhost:42356/msi/token']]);
