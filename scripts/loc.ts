@@ -1,6 +1,7 @@
 /**
  * Keeps every task's messages and localisation files in step:
- *  - copies the core's messages (src/core/messages.ts) into each task.json "messages",
+ *  - copies the core's messages (src/core/messages.ts) and the shared task
+ *    messages (tasks/common/messages.ts) into each task.json "messages",
  *  - writes task.loc.json (task.json with ms-resource: references),
  *  - writes Strings/resources.resjson/en-US/resources.resjson.
  * Run with `npm run loc`; a test fails when the files are out of date.
@@ -8,6 +9,7 @@
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MESSAGES } from '../src/core/messages';
+import { COMMON_MESSAGES } from '../tasks/common/messages';
 
 type Json = Record<string, unknown>;
 
@@ -27,7 +29,7 @@ export function taskDirs(root: string): string[] {
 /** What the three files of a task should hold, given its task.json. */
 export function locFiles(taskJsonText: string): LocFiles {
   const task = JSON.parse(taskJsonText) as Json;
-  task.messages = { ...(task.messages as Record<string, string>), ...MESSAGES };
+  task.messages = { ...(task.messages as Record<string, string>), ...COMMON_MESSAGES, ...MESSAGES };
   const strings: Record<string, string> = {};
   const loc = JSON.parse(JSON.stringify(task)) as Json;
   const ref = (key: string, value: unknown): string | undefined => {

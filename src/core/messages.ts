@@ -90,7 +90,8 @@ export const MESSAGES = {
     '%s answered HTTP %s with a body that is not JSON (%s bytes) from %s. Check that the cloud (and for Custom, armEndpoint) points at the right endpoint.',
   NextLinkRepeated:
     '%s returned a nextLink it had already returned, after %s pages; paging stopped to avoid an endless loop. Run again; if it happens again, report it to Azure support.',
-  NextLinkOtherHost: '%s returned a nextLink on another host (%s); the token is not sent there and paging stopped.',
+  NextLinkOtherHost:
+    '%s returned a nextLink on another host (%s); the token is not sent there and paging stopped. Check that the cloud (and for Custom, armEndpoint) names the endpoint that answers, or report it.',
   TooManyPages: '%s returned more than %s pages; paging stopped. The list is incomplete: narrow it (another resource group), or report it.',
   ArmAuthorizationFailed:
     'Azure Resource Manager refused: the identity (object ID %s) may not perform %s on %s. Assign it the %s role on that scope (Access control (IAM) > Add role assignment, or: az role assignment create --assignee-object-id %s --assignee-principal-type ServicePrincipal --role "%s" --scope %s). New role assignments can take a few minutes to apply.',
@@ -136,7 +137,7 @@ export const MESSAGES = {
   CloudMismatch:
     'This VM runs in %s, but the cloud input is %s: Resource Manager and Key Vault calls go to the wrong cloud. Set cloud to %s.',
   VaultOtherTenant:
-    "Key Vault %s belongs to tenant %s, but the identity is in tenant %s: the vault's data plane will not accept the identity's tokens.",
+    "Key Vault %s belongs to tenant %s, but the identity is in tenant %s: the vault's data plane will not accept the identity's tokens. Use an identity of the vault's tenant, or a vault in the identity's tenant.",
   EndpointBaseInvalid:
     "The environment variable %s holds '%s', a URL with a query ('?') or fragment ('#'); it must be a base URL such as http://169.254.169.254 (scheme, host, port, at most a path). Nothing was sent; correct the agent's environment.",
   HeaderValueInvalid:

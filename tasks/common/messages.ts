@@ -1,0 +1,14 @@
+/**
+ * The English text of the messages tasks/common prints. Like the core's
+ * messages, `npm run loc` copies them into every task.json, so the two tasks
+ * share one wording (a test keeps them identical).
+ */
+export const COMMON_MESSAGES = {
+  ArmEndpointInvalid:
+    "The input armEndpoint has the value '%s', which is not an http(s) URL without credentials, query or fragment. Give the Azure Resource Manager URL of your cloud, for example https://management.local.azurestack.external/.",
+  InputChoiceInvalid: "The input %s has the value '%s', which is not one of: %s. Use one of those values.",
+  Retrying: 'Attempt %s at %s failed (%s); retrying in %s s.',
+  UnexpectedError: 'Unexpected error: %s. Run with system.debug=true and report it with the log.',
+  VariableNameInvalid:
+    "The input %s has the value '%s', which is not a valid variable name. Use letters, digits, '.', '_' or '-', starting with a letter, and do not start with endpoint, input, secret, path or securefile.",
+} as const;
