@@ -12,7 +12,7 @@ import { describeIdentity, IdentitySelector, SYSTEM_ASSIGNED } from './identity'
 import { clientIdOf, decodeJwtClaims, TokenClaims } from './jwt';
 import type { NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
-import { IdentitySourceChoice, selectSource as selectFor } from './sources/select';
+import { IdentitySourceChoice, selectSource } from './sources/select';
 import type { AccessToken, OutgoingRequest, SourceTestHooks, TokenRequestContext, TokenSource } from './sources/types';
 import { parseTokenResponse, refusal } from './token-response';
 
@@ -53,16 +53,6 @@ export interface TokenResult extends AccessToken {
   endpoint: string;
 }
 
-/** The source this environment (or the identitySource choice) selects. */
-export function selectSource(
-  env: NodeJS.ProcessEnv,
-  choice: IdentitySourceChoice = 'auto',
-  identity: IdentitySelector = SYSTEM_ASSIGNED,
-  hooks: SourceTestHooks = {},
-): TokenSource {
-  return selectFor({ env, identity, hooks }, choice).source;
-}
-
 export async function acquireToken(options: AcquireOptions): Promise<TokenResult> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? realClock;
@@ -72,7 +62,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const timeoutSeconds = options.timeoutSeconds ?? 120;
   const deadline = clock.now() + timeoutSeconds * 1000;
   const hooks = options.testHooks ?? {};
-  const { source, detected } = selectFor({ env, identity, hooks }, options.identitySource);
+  const { source, detected } = selectSource({ env, identity, hooks }, options.identitySource);
   const ctx: TokenRequestContext = { env, identity, hooks, resource, cloud, network: options.network };
   // Everything the user or the environment could get wrong is refused here, before any request.
   const prepared = source.request(ctx);
