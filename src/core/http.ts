@@ -14,7 +14,7 @@ export interface HttpRequest {
   body?: string;
   /** Whole exchange, connect to last byte. */
   timeoutMs: number;
-  /** Connection set-up alone; a short value makes an unreachable endpoint fail fast. */
+  /** Connection set-up alone (default 10 s, never past timeoutMs); a short value makes an unreachable endpoint fail fast. */
   connectTimeoutMs?: number;
   /** Answers larger than this are refused (default 1 MiB). */
   maxBytes?: number;
@@ -74,6 +74,11 @@ export function undici(): Undici {
   return undiciModule;
 }
 
+/**
+ * Connection set-up limit when the caller sets none. The whole-exchange timer
+ * still ends a request sooner, so one pool serves every request timeout.
+ */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const directAgents = new Map<number, Dispatcher>();
 function directAgent(connectTimeoutMs: number): Dispatcher {
   let agent = directAgents.get(connectTimeoutMs);
@@ -165,7 +170,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
       headers: req.headers,
       body: req.body,
       signal: controller.signal,
-      dispatcher: req.dispatcher ?? directAgent(req.connectTimeoutMs ?? req.timeoutMs),
+      dispatcher: req.dispatcher ?? directAgent(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
     });
