@@ -9,7 +9,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import { AccessBasis, InfoReport, KeyVaultReport, Outcome, vaultAccess } from '../../src/core/info';
 import type { InstanceInfo } from '../../src/core/instance';
 import type { Verdict } from '../../src/core/permissions';
-import { describeFailure, locMessage } from '../common/report';
+import { describeFailure, external, locMessage } from '../common/report';
 
 /** A sentence whose verdict the markdown shows in bold. */
 type Sentence = (em: (s: string) => string) => string;
@@ -214,7 +214,10 @@ export function noteTexts(report: InfoReport): string[] {
   return report.notes.map(locMessage);
 }
 
-/** Writes the blocks to the log: sections, aligned fields, every table row (long tables folded), problems as warnings. */
+/**
+ * Writes the blocks to the log: sections, aligned fields, every table row (long tables folded), problems as warnings.
+ * What Azure returned (names, tags, messages) passes through external(), so no ##vso[ command in it is obeyed.
+ */
 export function writeLog(blocks: Block[]): void {
   const out: string[] = [];
   const flush = () => {
@@ -223,20 +226,20 @@ export function writeLog(blocks: Block[]): void {
   for (const b of blocks) {
     switch (b.kind) {
       case 'heading':
-        out.push('', `##[section]${b.text}`);
+        out.push('', `##[section]${external(b.text)}`);
         break;
       case 'fields': {
         const width = Math.max(...b.rows.map(([k]) => k.length));
-        for (const [k, v] of b.rows) out.push(`  ${k.padEnd(width)}  ${v}`);
+        for (const [k, v] of b.rows) out.push(`  ${k.padEnd(width)}  ${external(v)}`);
         break;
       }
       case 'sentences':
-        for (const line of b.lines) out.push(`  ${line((s) => s)}`);
+        for (const line of b.lines) out.push(`  ${external(line((s) => s))}`);
         break;
       case 'table': {
         const folded = b.rows.length > 20;
-        out.push(folded ? `##[group]${b.title}` : `  ${b.title}`);
-        out.push(...alignedRows([b.headers, ...b.rows]).map((r) => `    ${r}`));
+        out.push(folded ? `##[group]${external(b.title)}` : `  ${external(b.title)}`);
+        out.push(...alignedRows([b.headers, ...b.rows]).map((r) => `    ${external(r)}`));
         if (folded) out.push('##[endgroup]');
         break;
       }

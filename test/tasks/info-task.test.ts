@@ -96,6 +96,15 @@ describe('ManagedIdentityInfo@1', () => {
     assert.equal(json.resources.value.resources.length, total);
   });
 
+  it('obeys no ##vso[ command hidden in what Azure returns (a VM tag value)', async () => {
+    worldOf(emu).vm.tags.push({ name: 'note', value: '##vso[task.setvariable variable=Injected]yes' });
+    const run = await runInfoTask(emu, { sections: 'instance' });
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.match(run.log, /note=/);
+    assert.ok(!run.commands.some((c) => c.properties.variable === 'Injected'), 'the tag set no variable');
+    assert.ok(!run.variables.has('Injected') && !run.outputs.has('Injected'));
+  });
+
   it('lists secret names and attributes, never a value', async () => {
     const vault = worldOf(emu).addVault({ name: 'kv-names', rbac: false, secrets: 40, accessPolicies: [{ objectId: emu.machine.systemAssigned!.objectId, secrets: ['list'] }] });
     const dir = mkdtempSync(join(tmpdir(), 'info-'));
