@@ -32,6 +32,24 @@ const devOpsStubs: Plugin = {
   },
 };
 
+/**
+ * Libraries a task loads only on some paths (undici: HTTPS to Entra, ARM,
+ * Key Vault, a proxy; azure-devops-node-api: verifyAzureDevOps) are bundled
+ * into files of their own next to index.js and required from there when
+ * first used, so that Node does not compile their ~700 KB on a path that does
+ * not need them (the token task on IMDS is Node's start-up plus ~20 ms).
+ */
+export const LAZY_LIBRARIES: Record<string, string> = {
+  undici: 'lib/undici.js',
+  'azure-devops-node-api': 'lib/azure-devops-node-api.js',
+};
+const lazyLibraries: Plugin = {
+  name: 'lazy-libraries',
+  setup(b) {
+    b.onResolve({ filter: /^(undici|azure-devops-node-api)$/ }, (args) => ({ path: `./${LAZY_LIBRARIES[args.path]}`, external: true }));
+  },
+};
+
 /** The entry points of a task: index.ts, and post.ts when it has a post-job step. */
 export function taskEntries(src: string): string[] {
   return ['index.ts', 'post.ts'].filter((f) => existsSync(join(src, f)));
@@ -47,18 +65,13 @@ export async function buildExtension(): Promise<void> {
     const src = join(ROOT, 'tasks', task);
     const out = join(STAGE, 'tasks', task);
     mkdirSync(out, { recursive: true });
-    await build({
-      entryPoints: taskEntries(src).map((f) => join(src, f)),
-      outdir: out,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      legalComments: 'linked',
-      logLevel: 'warning',
-      plugins: [devOpsStubs],
-    });
+    const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'linked', logLevel: 'warning' } as const;
+    const built = await build({ ...common, entryPoints: taskEntries(src).map((f) => join(src, f)), outdir: out, metafile: true, plugins: [lazyLibraries] });
+    const used = new Set(Object.values(built.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path.replace(/^\.\//, ''))));
+    for (const [name, file] of Object.entries(LAZY_LIBRARIES)) {
+      if (!used.has(file)) continue;
+      await build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT }, outfile: join(out, file), plugins: [devOpsStubs] });
+    }
     for (const file of ['task.json', 'task.loc.json', 'icon.png', 'Strings']) {
       if (!existsSync(join(src, file))) throw new Error(`${task}/${file} is missing: run npm run loc (or scripts/make-icons.mjs).`);
       cpSync(join(src, file), join(out, file), { recursive: true });

