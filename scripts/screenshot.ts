@@ -166,8 +166,14 @@ async function main(): Promise<void> {
       taskDir: stagedTask('ManagedIdentityInfoV1'),
       env,
       inputs: {
-        ...{ cloud: 'Custom', armEndpoint: emu.url, armAudience: 'https://management.azure.com/' },
-        ...{ identityType: 'userAssigned', identityIdType: 'clientId', identityId: reader.clientId, sections: 'identity,resources,permissions' },
+        // Resource Manager is the emulator, as in the demo: a Custom cloud at its URL.
+        cloud: 'Custom',
+        armEndpoint: emu.url,
+        armAudience: 'https://management.azure.com/',
+        identityType: 'userAssigned',
+        identityIdType: 'clientId',
+        identityId: reader.clientId,
+        sections: 'identity,resources,permissions',
       },
     });
     await screenshot([
