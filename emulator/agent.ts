@@ -35,8 +35,8 @@ export interface TaskRun {
   secrets: string[];
   /** Task variables (task.settaskvariable): the agent hands them to this task's post-job step. */
   taskVariables: Map<string, string>;
-  /** Files attached with task.uploadsummary. */
-  summaries: string[];
+  /** Summary sections attached (task.addattachment of type Distributedtask.Core.Summary, or task.uploadsummary, titled with the file's name). */
+  summaries: Array<{ title: string; file: string }>;
   /** The Agent.TempDirectory the run had (a post-job step of the same job shares it). */
   tempDirectory: string;
   /** The log as the agent shows it: secrets replaced by ***, commands hidden, debug lines only with System.Debug. */
@@ -137,7 +137,7 @@ function interpret(stdout: string, stderr: string, exitCode: number | null, dura
   const outputs = new Map<string, TaskVariable>();
   const secrets: string[] = [];
   const taskVariables = new Map<string, string>();
-  const summaries: string[] = [];
+  const summaries: Array<{ title: string; file: string }> = [];
   let result: string | undefined;
   let resultMessage: string | undefined;
   const shown: string[] = [];
@@ -160,7 +160,9 @@ function interpret(stdout: string, stderr: string, exitCode: number | null, dura
       if (p.issecret === 'true') secrets.push(cmd.message);
       taskVariables.set(p.variable, cmd.message);
     } else if (cmd.command === 'task.uploadsummary') {
-      summaries.push(cmd.message);
+      summaries.push({ title: cmd.message.split(/[\\/]/).pop() ?? cmd.message, file: cmd.message });
+    } else if (cmd.command === 'task.addattachment' && p.type === 'Distributedtask.Core.Summary') {
+      summaries.push({ title: p.name ?? '', file: cmd.message });
     } else if (cmd.command === 'task.complete') {
       result = p.result;
       resultMessage = cmd.message;

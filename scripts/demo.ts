@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const atEmulator = { cloud: 'Custom', armEndpoint: emu.url, armAudience: 'https://management.azure.com/' };
     const info = await runTask({ taskDir: infoDir, env, inputs: { ...atEmulator, keyVaultNames: 'kv-agents, kv-legacy', listSecretNames: 'true' } });
     section('ManagedIdentityInfo@1 (system-assigned: identity, instance, Key Vault, resources, permissions)', info);
-    const summary = info.commands.find((c) => c.command === 'task.uploadsummary')?.message;
+    const summary = info.summaries[0]?.file;
     if (summary) console.log(`(the markdown summary for the run's Extensions tab: ${summary})`);
 
     const reader = emu.machine.userAssigned[1];

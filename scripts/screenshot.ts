@@ -1,8 +1,8 @@
 /**
  * npm run screenshot: the run summaries as a user sees them, for the
  * marketplace page. Builds the extension, runs the bundled tasks against the
- * emulator as the agent does, takes the markdown each attaches with
- * task.uploadsummary, renders it (marked) in a page styled like the Extensions
+ * emulator as the agent does, takes the markdown each attaches as its
+ * summary section (and the section's title), renders it (marked) in a page styled like the Extensions
  * tab of an Azure Pipelines run, and screenshots it with headless Chromium
  * (playwright-core) into images/.
  *
@@ -101,11 +101,11 @@ export function summaryPageHtml(page: SummaryPage): string {
 `;
 }
 
-/** The markdown a run attached with task.uploadsummary, and the name the agent gives its section (the file's name). */
+/** The markdown a run attached as its summary, and the title the agent gives its section. */
 export function attachedSummary(run: TaskRun): { markdown: string; sectionTitle: string } {
-  const file = run.summaries[0];
-  if (!file) throw new Error(`The task attached no summary (result ${run.result ?? 'none'}):\n${run.log}`);
-  return { markdown: readFileSync(file, 'utf8'), sectionTitle: file.split(/[\\/]/).pop() ?? file };
+  const summary = run.summaries[0];
+  if (!summary) throw new Error(`The task attached no summary (result ${run.result ?? 'none'}):\n${run.log}`);
+  return { markdown: readFileSync(summary.file, 'utf8'), sectionTitle: summary.title };
 }
 
 /** Markdown to HTML with marked (an ES module, so loaded with import()). */

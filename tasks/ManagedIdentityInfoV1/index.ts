@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const notes = noteTexts(report);
   for (const note of notes) tl.warning(note);
   writeLog(blocks);
-  attachSummary('ManagedIdentityInfo', summaryMarkdown(blocks, notes));
+  attachSummary('ManagedIdentityInfo', tl.loc('SummaryTitle'), summaryMarkdown(blocks, notes));
   if (outputJsonPath) writeJson(path.resolve(outputJsonPath), report);
 
   const ms = Date.now() - started;

@@ -93,5 +93,5 @@ export function summaryMarkdown(f: SummaryFacts): string {
 
 /** Writes the summary under the agent's temporary folder and attaches it to the run. */
 export function uploadSummary(facts: SummaryFacts): string {
-  return attachSummary(`ManagedIdentityToken-${facts.variableName}`, summaryMarkdown(facts));
+  return attachSummary(`ManagedIdentityToken-${facts.variableName}`, tl.loc('SummaryTitle', facts.variableName), summaryMarkdown(facts));
 }

@@ -56,12 +56,23 @@ export function external(text: string): string {
 
 /**
  * Writes a markdown summary under the agent's temporary folder (readable by the
- * agent's user only, a name no other step shares) and attaches it to the run.
+ * agent's user only, a name no other step shares) and attaches it to the run
+ * as a summary section titled `title`. (task.uploadsummary would title the
+ * section with the file's name, random suffix and all.) The title goes into
+ * the attachment's URL on the server: letters, digits, spaces, '.', '_' and
+ * '-' only.
  */
-export function attachSummary(namePrefix: string, markdown: string): string {
+export function attachSummary(namePrefix: string, title: string, markdown: string): string {
   const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const file = join(dir, `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
   writeFileSync(file, markdown, { mode: 0o600 });
-  tl.uploadSummary(file);
+  tl.addAttachment(SUMMARY_ATTACHMENT, summaryTitle(title), file);
   return file;
+}
+
+/** The attachment type of a run summary section (what task.uploadsummary uses). */
+export const SUMMARY_ATTACHMENT = 'Distributedtask.Core.Summary';
+
+export function summaryTitle(title: string): string {
+  return title.replace(/:/g, ' -').replace(/[^\w .-]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100) || 'Summary';
 }

@@ -31,7 +31,7 @@ export async function runInfoTask(emu: AzureEmulator, inputs: Record<string, str
     ...options,
     inputs: { cloud: 'Custom', armEndpoint: emu.url, armAudience: 'https://management.azure.com/', ...inputs },
   });
-  const file = run.commands.find((c) => c.command === 'task.uploadsummary')?.message;
+  const file = run.summaries[0]?.file;
   const summary = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
   recordOutput('ManagedIdentityInfoV1 summary', summary, emu);
   return { ...run, summary };

@@ -43,7 +43,8 @@ describe('ManagedIdentityInfo@1', () => {
     const run = await runInfoTask(emu, { keyVaultNames: 'kv-agents\nkv-legacy', listSecretNames: 'true', outputJsonPath: join(dir, 'out', 'info.json') });
     assert.equal(run.result, 'Succeeded', run.log);
     assert.equal(run.stderr, '');
-    const summaryFile = run.commands.find((c) => c.command === 'task.uploadsummary')?.message ?? '';
+    assert.deepEqual(run.summaries.map((s) => s.title), ['Managed identity - who it is and what it can reach']);
+    const summaryFile = run.summaries[0].file;
     assert.equal(statSync(summaryFile).mode & 0o777, 0o600, 'the summary file is the agent user\'s alone, as the token task\'s');
     const m = emu.machine;
     const oid = m.systemAssigned!.objectId;

@@ -58,7 +58,8 @@ describe('ManagedIdentityToken@1 for later tools', () => {
 
   function summaryOf(run: TaskRun): string {
     assert.equal(run.summaries.length, 1, 'one summary attached');
-    const text = readFileSync(run.summaries[0], 'utf8');
+    assert.match(run.summaries[0].title, /^Managed identity token [\w.]+$/, 'a section title without the file name');
+    const text = readFileSync(run.summaries[0].file, 'utf8');
     recordOutput('summary', text, emu);
     return text;
   }
@@ -386,6 +387,6 @@ describe('ManagedIdentityToken@1 for later tools', () => {
     assert.ok(!summary.includes(token.token));
     for (const segment of jwtSecretSegments(token.token)) assert.ok(!summary.includes(segment), 'no part of the token either');
     assert.ok(!/eyJ[\w-]+\./.test(summary), 'nothing that looks like a JWT');
-    assert.ok(run.summaries[0].startsWith(run.tempDirectory));
+    assert.ok(run.summaries[0].file.startsWith(run.tempDirectory));
   });
 });
