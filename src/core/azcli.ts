@@ -113,7 +113,7 @@ export function parseAzAccounts(output: string): AzAccount[] {
     // Subscription and tenant IDs are GUIDs: anything else is not an account (and is never printed or exported).
     if (typeof r.id !== 'string' || !isGuid(r.id)) return [];
     const tenantId = typeof r.tenantId === 'string' && isGuid(r.tenantId) ? r.tenantId : '';
-    return [{ id: r.id, name: String(r.name ?? ''), tenantId, isDefault: r.isDefault === true }];
+    return [{ id: r.id, name: typeof r.name === 'string' ? r.name : '', tenantId, isDefault: r.isDefault === true }];
   });
 }
 
@@ -143,8 +143,8 @@ export function serializeLoginRecord(record: AzLoginRecord): string {
 export function parseLoginRecord(text: string | undefined): AzLoginRecord | undefined {
   if (!text) return undefined;
   try {
-    const r = JSON.parse(text) as Partial<AzLoginRecord>;
-    if (typeof r.configDir !== 'string' || !r.configDir || typeof r.createdConfigDir !== 'boolean' || typeof r.user !== 'string') return undefined;
+    const r = JSON.parse(text) as Partial<AzLoginRecord> | null;
+    if (r === null || typeof r !== 'object' || typeof r.configDir !== 'string' || !r.configDir || typeof r.createdConfigDir !== 'boolean' || typeof r.user !== 'string') return undefined;
     const record: AzLoginRecord = { configDir: r.configDir, createdConfigDir: r.createdConfigDir, user: r.user };
     if (typeof r.timeoutSeconds === 'number' && r.timeoutSeconds > 0) record.timeoutSeconds = r.timeoutSeconds;
     return record;

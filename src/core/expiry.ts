@@ -24,7 +24,8 @@ export function parseExpiresOn(value: unknown): Date | undefined {
   }
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || Number(mi) > 59 || Number(ss) > 59) return undefined;
+  // Date.UTC reads years 0 to 99 as 1900 to 1999: no token expires before 1970 anyway.
+  if (Number(y) < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || Number(mi) > 59 || Number(ss) > 59) return undefined;
   const offsetMin = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
   const local = Date.UTC(Number(y), month - 1, day, hour, Number(mi), Number(ss));
   // Date.UTC rolls 2/30 over into March: a day the month does not have is malformed, not a later date.
@@ -44,8 +45,10 @@ export function parseExpiresIn(value: unknown, nowMs: number): Date | undefined 
 
 function fromEpoch(seconds: number): Date | undefined {
   // Milliseconds are not a form any endpoint uses; anything that large is malformed.
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 1e11) return undefined;
-  return new Date(Math.round(seconds * 1000));
+  if (!Number.isFinite(seconds) || seconds > 1e11) return undefined;
+  // Not 1970 itself either (5e-324 seconds is a positive number, and 0 ms).
+  const ms = Math.round(seconds * 1000);
+  return ms > 0 ? new Date(ms) : undefined;
 }
 
 /** An epoch-seconds value (a claim's exp, a Key Vault attribute) as ISO 8601 UTC, or undefined when it is not a number or no date can hold it. */

@@ -16,7 +16,8 @@ import { clientIdOf } from './jwt';
 import { describeVault, findVault, listSecretNames, policyAllowsSecret, SecretList, VaultInfo, VaultRef } from './keyvault';
 import type { Message } from './messages';
 import { check, listPermissions, Permission, Verdict } from './permissions';
-import { countByType, listResources, readResourceGroup, readSubscription, resourceGroupId, ResourceGroupInfo, ResourceInfo, SubscriptionInfo } from './resources';
+import { countByType, isResourceGroupName, listResources, readResourceGroup, readSubscription, resourceGroupId, ResourceGroupInfo, ResourceInfo, SubscriptionInfo } from './resources';
+import { sanitize } from './token-response';
 import { assertBearerUrl, RestOptions } from './rest';
 
 export const SECTIONS = ['identity', 'instance', 'keyVault', 'resources', 'permissions'] as const;
@@ -148,9 +149,6 @@ function sectionsToRun(options: InfoOptions): { sections: SectionName[]; explici
   return { sections: SECTIONS.filter((s) => s !== 'keyVault' || (options.keyVaults ?? []).length > 0), explicit: false };
 }
 
-/** 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'. */
-const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/;
-
 export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   const { sections, explicit } = sectionsToRun(options);
   const has = (s: SectionName) => sections.includes(s);
@@ -163,7 +161,7 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   if (options.subscriptionId?.trim() && !isGuid(options.subscriptionId.trim())) {
     throw new ManagedIdentityError('badInput', 'SubscriptionIdInvalid', options.subscriptionId.trim().slice(0, 100));
   }
-  if (options.resourceGroup?.trim() && !RESOURCE_GROUP.test(options.resourceGroup.trim())) {
+  if (options.resourceGroup?.trim() && !isResourceGroupName(options.resourceGroup.trim())) {
     throw new ManagedIdentityError('badInput', 'ResourceGroupInvalid', options.resourceGroup.trim().slice(0, 100));
   }
   const report: InfoReport = { sections: [...sections], scope: { from: 'none' }, notes: [] };
@@ -180,8 +178,14 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
     const instance = await outcome(() => readInstanceMetadata({ env, timeoutSeconds: rest.timeoutSeconds, clock: rest.clock, retryPolicy: rest.retryPolicy, onRetry: rest.onRetry }));
     if (scopeMissing) {
       if (!instance.ok) throw new ManagedIdentityError('badInput', 'ScopeRequired', instance.error.message);
-      subscriptionId ??= instance.value.subscriptionId || undefined;
-      resourceGroup ??= instance.value.resourceGroup || undefined;
+      // The answer's values go into Resource Manager URLs: they pass the checks the inputs pass, or count as missing.
+      const { subscriptionId: sub, resourceGroup: group } = instance.value;
+      subscriptionId ??= isGuid(sub) ? sub : undefined;
+      resourceGroup ??= isResourceGroupName(group) ? group : undefined;
+      if ((needSubscription && !subscriptionId) || (needGroup && !resourceGroup)) {
+        const answered = `subscriptionId '${sanitize(sub).slice(0, 100)}', resourceGroupName '${sanitize(group).slice(0, 100)}'`;
+        throw new ManagedIdentityError('badInput', 'ScopeRequired', answered);
+      }
     }
     if (has('instance')) {
       const absent = !instance.ok && isManagedIdentityError(instance.error) && instance.error.kind === 'noEndpoint';
@@ -211,7 +215,7 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   const objectId = typeof claims?.oid === 'string' ? claims.oid : undefined;
   const tenantId = typeof claims?.tid === 'string' ? claims.tid : undefined;
   const arm: Outcome<ArmClient> = armToken.ok
-    ? { ok: true, value: armClient(options.cloud.armEndpoint, armToken.value.token, { objectId, audience: String(claims?.aud ?? options.cloud.armAudience) }, rest) }
+    ? { ok: true, value: armClient(options.cloud.armEndpoint, armToken.value.token, { objectId, audience: typeof claims?.aud === 'string' ? claims.aud : options.cloud.armAudience }, rest) }
     : armToken;
   /** A Resource Manager section: its work, or the token's error when there is no token. */
   const armOrFail = <T>(work: (client: ArmClient) => Promise<T>): Promise<Outcome<T>> => (arm.ok ? outcome(() => work(arm.value)) : Promise.resolve(arm));

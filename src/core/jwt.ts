@@ -66,7 +66,23 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-/** Text with everything that looks like a JWT (header.payload[.signature]) replaced: for output the task passes through but did not write. */
+const JWT_START = /eyJ[\w-]+\.[\w-]/y;
+
+/**
+ * Text with everything that looks like a JWT replaced: from "eyJ<header>.<payload>" to the end of its dotted run, so the
+ * signature goes too, and every part of a token with more segments (an encrypted one has five). For output the task
+ * passes through but did not write. Linear in the text's length: a plain global search for the pattern restarts at every
+ * "eyJ" and scans to the end of its run each time, which takes minutes on a megabyte of "eyJeyJ…" (an answer may be that large).
+ */
 export function redactJwts(text: string): string {
-  return text.replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, '<token removed>');
+  return text.replace(/[\w.-]+/g, (run) => {
+    for (let at = run.indexOf('eyJ'); at >= 0; ) {
+      JWT_START.lastIndex = at;
+      if (JWT_START.test(run)) return `${run.slice(0, at)}<token removed>`;
+      // No token starts later in this dot-separated segment either: it would end where this one failed.
+      const end = run.indexOf('.', at);
+      at = end < 0 ? -1 : run.indexOf('eyJ', end);
+    }
+    return run;
+  });
 }

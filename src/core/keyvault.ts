@@ -6,10 +6,14 @@
  * challenge answered once and its 403 reasons explained.
  */
 import { ARM_API_VERSIONS, ArmClient } from './arm';
+import { isGuid } from './audience';
 import { ManagedIdentityError } from './errors';
 import { isoFromEpochSeconds } from './expiry';
 import type { HttpResponse } from './http';
+import { asBoolean, asList, asNumber, asObject, asString, asStrings } from './json';
+import { isResourceGroupName } from './resources';
 import { assertBearerUrl, collectPages, getWithToken, isLoopbackHost, jsonBody, pageOf, RestOptions, serviceError } from './rest';
+import { sanitize } from './token-response';
 
 export const KEY_VAULT_DATA_API_VERSION = '7.6';
 
@@ -21,14 +25,21 @@ export interface VaultRef {
 
 /** 3 to 24 letters, digits and hyphens, starting with a letter, ending with a letter or digit. */
 const VAULT_NAME = /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/i;
-const VAULT_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.keyvault\/vaults\/([^/]+)$/i;
+const VAULT_ID = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.keyvault\/vaults\/([^/]+)$/i;
+
+/** The vault name of a vault resource ID whose every segment is what it says (a GUID, a group name, a vault name): the ID becomes a Resource Manager URL path. */
+function vaultNameOfId(id: string): string | undefined {
+  const m = VAULT_ID.exec(id);
+  return m && isGuid(m[1]) && isResourceGroupName(m[2]) && VAULT_NAME.test(m[3]) ? m[3] : undefined;
+}
 
 /** keyVaultNames: names or resource IDs, comma or newline separated. */
 export function parseVaultRefs(input: string): VaultRef[] {
   const refs: VaultRef[] = [];
   for (const raw of input.split(/[,\r\n]+/).map((s) => s.trim()).filter(Boolean)) {
-    const byId = VAULT_ID.exec(raw.replace(/\/+$/, ''));
-    const ref = byId && VAULT_NAME.test(byId[1]) ? { name: byId[1], id: raw.replace(/\/+$/, '') } : VAULT_NAME.test(raw) ? { name: raw } : undefined;
+    const id = raw.replace(/\/+$/, '');
+    const byId = vaultNameOfId(id);
+    const ref = byId ? { name: byId, id } : VAULT_NAME.test(raw) ? { name: raw } : undefined;
     if (!ref) throw new ManagedIdentityError('badInput', 'VaultNameInvalid', raw.slice(0, 200));
     if (!refs.some((r) => r.name.toLowerCase() === ref.name.toLowerCase())) refs.push(ref);
   }
@@ -70,7 +81,7 @@ export interface ArmVault {
 export async function findVault(arm: ArmClient, subscriptionId: string, ref: VaultRef): Promise<ArmVault> {
   if (ref.id) return arm.get<ArmVault>(ref.id, ARM_API_VERSIONS.keyVault);
   const vaults = await arm.list<ArmVault>(`/subscriptions/${subscriptionId}/providers/Microsoft.KeyVault/vaults`, ARM_API_VERSIONS.keyVault);
-  const found = vaults.find((v) => typeof v.name === 'string' && v.name.toLowerCase() === ref.name.toLowerCase());
+  const found = vaults.find((v) => asString(asObject(v).name)?.toLowerCase() === ref.name.toLowerCase());
   if (!found) throw new ManagedIdentityError('refused', 'VaultNotFound', ref.name, subscriptionId);
   return found;
 }
@@ -105,38 +116,44 @@ export interface VaultInfo {
   privateEndpoints: Array<{ name: string; status: string; provisioningState: string }>;
 }
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-
+/** The vault's configuration, read field by field: a field of another type than documented reads as absent. */
 export function describeVault(vault: ArmVault, objectId?: string): VaultInfo {
-  const p = vault.properties ?? {};
+  const v = asObject(vault);
+  const p = asObject(v.properties);
+  const id = asString(v.id) ?? '';
+  const name = asString(v.name) ?? '';
   const rbac = p.enableRbacAuthorization === true;
-  const mine = (p.accessPolicies ?? []).filter((e) => objectId && e.objectId?.toLowerCase() === objectId.toLowerCase());
-  const merge = (kind: keyof AccessPolicyPermissions) => [...new Set(mine.flatMap((e) => list(e.permissions?.[kind]).map((x) => x.toLowerCase())))];
-  const acls = p.networkAcls ?? {};
+  const policies = asList(p.accessPolicies).map(asObject);
+  const mine = policies.filter((e) => objectId && asString(e.objectId)?.toLowerCase() === objectId.toLowerCase());
+  const merge = (kind: keyof AccessPolicyPermissions) => [...new Set(mine.flatMap((e) => asStrings(asObject(e.permissions)[kind]).map((x) => x.toLowerCase())))];
+  const acls = asObject(p.networkAcls);
   return {
-    id: vault.id,
-    name: vault.name,
-    resourceGroup: /\/resourcegroups\/([^/]+)\//i.exec(vault.id)?.[1] ?? '',
-    location: vault.location ?? '',
-    vaultUri: (p.vaultUri ?? `https://${vault.name}.vault.azure.net`).replace(/\/*$/, '/'),
-    sku: p.sku?.name ?? '',
-    tenantId: p.tenantId ?? '',
+    id,
+    name,
+    resourceGroup: /\/resourcegroups\/([^/]+)\//i.exec(id)?.[1] ?? '',
+    location: asString(v.location) ?? '',
+    vaultUri: (asString(p.vaultUri) ?? `https://${name}.vault.azure.net`).replace(/\/*$/, '/'),
+    sku: asString(asObject(p.sku).name) ?? '',
+    tenantId: asString(p.tenantId) ?? '',
     softDelete: p.enableSoftDelete !== false,
-    softDeleteRetentionDays: p.softDeleteRetentionInDays ?? 90,
+    softDeleteRetentionDays: asNumber(p.softDeleteRetentionInDays) ?? 90,
     purgeProtection: p.enablePurgeProtection === true,
     authorization: rbac ? 'rbac' : 'accessPolicies',
     accessPolicy: rbac ? undefined : mine.length ? { secrets: merge('secrets'), keys: merge('keys'), certificates: merge('certificates') } : null,
-    accessPolicyCount: (p.accessPolicies ?? []).length,
-    publicNetworkAccess: p.publicNetworkAccess ?? 'Enabled',
-    networkDefaultAction: acls.defaultAction ?? 'Allow',
-    networkBypass: acls.bypass ?? 'AzureServices',
-    ipRules: (acls.ipRules ?? []).length,
-    virtualNetworkRules: (acls.virtualNetworkRules ?? []).length,
-    privateEndpoints: (p.privateEndpointConnections ?? []).map((c) => ({
-      name: c.id?.split('/').pop() ?? '',
-      status: c.properties?.privateLinkServiceConnectionState?.status ?? '',
-      provisioningState: c.properties?.provisioningState ?? '',
-    })),
+    accessPolicyCount: policies.length,
+    publicNetworkAccess: asString(p.publicNetworkAccess) ?? 'Enabled',
+    networkDefaultAction: asString(acls.defaultAction) ?? 'Allow',
+    networkBypass: asString(acls.bypass) ?? 'AzureServices',
+    ipRules: asList(acls.ipRules).length,
+    virtualNetworkRules: asList(acls.virtualNetworkRules).length,
+    privateEndpoints: asList(p.privateEndpointConnections).map(asObject).map((c) => {
+      const props = asObject(c.properties);
+      return {
+        name: asString(c.id)?.split('/').pop() ?? '',
+        status: asString(asObject(props.privateLinkServiceConnectionState).status) ?? '',
+        provisioningState: asString(props.provisioningState) ?? '',
+      };
+    }),
   };
 }
 
@@ -158,13 +175,6 @@ export interface SecretInfo {
   managed?: boolean;
 }
 
-interface SecretItem {
-  id?: string;
-  contentType?: string;
-  managed?: boolean;
-  attributes?: { enabled?: boolean; created?: number; updated?: number; exp?: number; nbf?: number };
-}
-
 export interface Challenge {
   authorization?: string;
   resource?: string;
@@ -175,7 +185,8 @@ export interface Challenge {
 export function parseChallenge(header: string | undefined): Challenge | undefined {
   if (!header || !/^\s*Bearer\b/i.test(header)) return undefined;
   const out: Record<string, string> = {};
-  for (const m of header.matchAll(/(\w+)="([^"]*)"/g)) out[m[1].toLowerCase()] = m[2];
+  // A parameter starts after a space or comma: a plain (\w+)=" would rescan long runs of letters from each one (quadratic).
+  for (const m of header.matchAll(/(?:^|[\s,])(\w+)="([^"]*)"/g)) out[m[1].toLowerCase()] = m[2];
   return { authorization: out.authorization ?? out.authorization_uri, resource: out.resource, scope: out.scope };
 }
 
@@ -197,19 +208,18 @@ export interface SecretList {
 /** GET {vaultUri}secrets?api-version=7.6 and every nextLink: names and attributes, no values. */
 export async function listSecretNames(vault: VaultInfo, options: SecretListOptions): Promise<SecretList> {
   const label = `Key Vault ${vault.name}`;
-  const first = new URL('secrets', vault.vaultUri);
+  // The vaultUri comes from Resource Manager: refuse plain http (or no URL at all) before any token is asked for.
+  const first = new URL('secrets', assertBearerUrl(vault.vaultUri));
   first.searchParams.set('api-version', KEY_VAULT_DATA_API_VERSION);
-  // The vaultUri comes from Resource Manager: refuse plain http before any token is asked for.
-  assertBearerUrl(first.toString());
   let resource = options.resource;
   // A host outside the Key Vault domain (Azure Stack Hub, a private DNS name) gets no token unasked:
   // as the Azure SDKs do, the first request goes without one and its 401 challenge names the resource.
   let token = tokenMayGoTo(vault.vaultUri, resource) ? await options.tokenFor(resource) : undefined;
   let challenged = false;
-  const items = await collectPages<SecretItem>(first.toString(), label, options.maxPages ?? 100, async (url) => {
+  const items = await collectPages<unknown>(first.toString(), label, options.maxPages ?? 100, async (url) => {
     for (;;) {
       const res = await getWithToken(url, token, label, options);
-      if (res.status === 200) return pageOf<SecretItem>(jsonBody(res, label, url));
+      if (res.status === 200) return pageOf<unknown>(jsonBody(res, label, url));
       if (res.status === 401 && !challenged) {
         challenged = true;
         const asked = challengeResource(vault, res.headers['www-authenticate']);
@@ -241,7 +251,7 @@ export function challengeResource(vault: Pick<VaultInfo, 'name' | 'vaultUri'>, h
     askedUrl = undefined;
   }
   if (!askedUrl || askedUrl.protocol !== 'https:' || !tokenMayGoTo(vault.vaultUri, asked)) {
-    throw new ManagedIdentityError('refused', 'KeyVaultChallengeMismatch', vault.name, asked.slice(0, 200), new URL(vault.vaultUri).hostname.toLowerCase());
+    throw new ManagedIdentityError('refused', 'KeyVaultChallengeMismatch', vault.name, sanitize(asked).slice(0, 200), new URL(vault.vaultUri).hostname.toLowerCase());
   }
   return asked;
 }
@@ -268,17 +278,19 @@ export function secretNameOf(id: string | undefined): string {
   }
 }
 
-function secretInfo(item: SecretItem): SecretInfo {
-  const a = item.attributes ?? {};
+/** One item of a secret list ({id, contentType, managed, attributes: {enabled, created, updated, exp, nbf}}): its name and attributes, each of its documented type or left out. */
+export function secretInfo(item: unknown): SecretInfo {
+  const i = asObject(item);
+  const a = asObject(i.attributes);
   return {
-    name: secretNameOf(item.id),
-    enabled: a.enabled,
-    contentType: item.contentType || undefined,
+    name: secretNameOf(asString(i.id)),
+    enabled: asBoolean(a.enabled),
+    contentType: asString(i.contentType) || undefined,
     created: isoFromEpochSeconds(a.created),
     updated: isoFromEpochSeconds(a.updated),
     expires: isoFromEpochSeconds(a.exp),
     notBefore: isoFromEpochSeconds(a.nbf),
-    managed: item.managed || undefined,
+    managed: i.managed === true || undefined,
   };
 }
 
@@ -302,7 +314,8 @@ export function keyVaultError(res: HttpResponse, vault: VaultInfo, context: { ob
   const detail = [code, message].filter(Boolean).join(': ') || `HTTP ${res.status}`;
   if (res.status === 401) {
     const challenge = parseChallenge(res.headers['www-authenticate']);
-    return new ManagedIdentityError('refused', 'KeyVaultUnauthorized', vault.name, context.resource ?? 'unknown', challenge?.authorization ?? 'unknown', detail, context.tenantId ?? 'unknown');
+    const authority = challenge?.authorization ? sanitize(challenge.authorization).slice(0, 200) : 'unknown';
+    return new ManagedIdentityError('refused', 'KeyVaultUnauthorized', vault.name, context.resource ?? 'unknown', authority, detail, context.tenantId ?? 'unknown');
   }
   return new ManagedIdentityError('refused', 'KeyVaultRefused', vault.name, res.status, detail);
 }

@@ -142,6 +142,8 @@ export const MESSAGES = {
     "The environment variable %s holds '%s', a URL with a query ('?') or fragment ('#'); it must be a base URL such as http://169.254.169.254 (scheme, host, port, at most a path). Nothing was sent; correct the agent's environment.",
   HeaderValueInvalid:
     "%s holds a line break or another control character, which cannot be sent in an HTTP header. Nothing was sent. It is set by the Azure host: check the agent's environment (or the file) for a stray character.",
+  NextLinkInvalid:
+    "%s returned a nextLink that is not a URL ('%s'); paging stopped and the list is incomplete. Run again; if it happens again, report it to Azure support.",
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -7,6 +7,7 @@
  * Deny assignments are not in this list, so a "yes" can still be overruled.
  */
 import { ARM_API_VERSIONS, ArmClient } from './arm';
+import { asObject, asString, asStrings } from './json';
 
 export interface Permission {
   actions?: string[];
@@ -31,20 +32,50 @@ export const CHECKS = {
 export type CheckName = keyof typeof CHECKS;
 
 /** GET {scope}/providers/Microsoft.Authorization/permissions: the caller's own permissions there. */
-export function listPermissions(arm: ArmClient, scope: string): Promise<Permission[]> {
-  return arm.list<Permission>(`${scope.replace(/\/+$/, '')}/providers/Microsoft.Authorization/permissions`, ARM_API_VERSIONS.permissions);
+export async function listPermissions(arm: ArmClient, scope: string): Promise<Permission[]> {
+  const items = await arm.list<unknown>(`${scope.replace(/\/+$/, '')}/providers/Microsoft.Authorization/permissions`, ARM_API_VERSIONS.permissions);
+  return items.map(permissionOf);
 }
 
-const patterns = new Map<string, RegExp>();
-/** Whether an action pattern such as Microsoft.KeyVault/vaults/*\/read covers an action. */
+/** One entry of the list, with only what its type allows (patterns are strings; anything else is left out). */
+export function permissionOf(item: unknown): Permission {
+  const p = asObject(item);
+  const condition = p.condition === null ? null : asString(p.condition);
+  return {
+    actions: asStrings(p.actions),
+    notActions: asStrings(p.notActions),
+    dataActions: asStrings(p.dataActions),
+    notDataActions: asStrings(p.notDataActions),
+    ...(condition !== undefined ? { condition } : {}),
+  };
+}
+
+/**
+ * Whether an action pattern such as Microsoft.KeyVault/vaults/*\/read covers an action.
+ * A wildcard match in O(pattern × action) at worst: a regular expression with one .* per *
+ * backtracks exponentially on a pattern such as *a*a*a*…! that Resource Manager could send.
+ */
 export function actionMatches(pattern: string, action: string): boolean {
-  let re = patterns.get(pattern);
-  if (!re) {
-    const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*');
-    re = new RegExp(`^${body}$`, 'i');
-    patterns.set(pattern, re);
+  const p = pattern.toLowerCase();
+  const a = action.toLowerCase();
+  let pi = 0;
+  let ai = 0;
+  let star = -1;
+  let resume = 0;
+  while (ai < a.length) {
+    if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      resume = ai;
+    } else if (pi < p.length && p[pi] === a[ai]) {
+      pi++;
+      ai++;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ai = ++resume;
+    } else return false;
   }
-  return re.test(action);
+  while (p[pi] === '*') pi++;
+  return pi === p.length;
 }
 
 function granted(entry: Permission, action: string, data: boolean): boolean {

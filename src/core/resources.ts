@@ -3,6 +3,7 @@
  * resource in the group (all pages), with a count by type.
  */
 import { ARM_API_VERSIONS, ArmClient } from './arm';
+import { asObject, asString } from './json';
 
 export interface SubscriptionInfo {
   subscriptionId: string;
@@ -24,39 +25,24 @@ export interface ResourceInfo {
   id: string;
 }
 
-interface ArmSubscription {
-  subscriptionId?: string;
-  displayName?: string;
-  state?: string;
-  tenantId?: string;
-}
-
-interface ArmResourceGroup {
-  name?: string;
-  location?: string;
-  properties?: { provisioningState?: string };
-}
-
-interface ArmResource {
-  id?: string;
-  name?: string;
-  type?: string;
-  location?: string;
-}
-
 export async function readSubscription(arm: ArmClient, subscriptionId: string): Promise<SubscriptionInfo> {
-  const s = await arm.get<ArmSubscription>(`/subscriptions/${subscriptionId}`, ARM_API_VERSIONS.subscriptions);
-  return { subscriptionId: s.subscriptionId ?? subscriptionId, displayName: s.displayName ?? '', state: s.state ?? '', tenantId: s.tenantId ?? '' };
+  const s = asObject(await arm.get<unknown>(`/subscriptions/${subscriptionId}`, ARM_API_VERSIONS.subscriptions));
+  return { subscriptionId: asString(s.subscriptionId) ?? subscriptionId, displayName: asString(s.displayName) ?? '', state: asString(s.state) ?? '', tenantId: asString(s.tenantId) ?? '' };
 }
 
 export async function readResourceGroup(arm: ArmClient, subscriptionId: string, resourceGroup: string): Promise<ResourceGroupInfo> {
-  const g = await arm.get<ArmResourceGroup>(resourceGroupId(subscriptionId, resourceGroup), ARM_API_VERSIONS.resourceGroups);
-  return { name: g.name ?? resourceGroup, location: g.location ?? '', provisioningState: g.properties?.provisioningState ?? '' };
+  const g = asObject(await arm.get<unknown>(resourceGroupId(subscriptionId, resourceGroup), ARM_API_VERSIONS.resourceGroups));
+  return { name: asString(g.name) ?? resourceGroup, location: asString(g.location) ?? '', provisioningState: asString(asObject(g.properties).provisioningState) ?? '' };
 }
 
 export async function listResources(arm: ArmClient, subscriptionId: string, resourceGroup: string): Promise<ResourceInfo[]> {
-  const items = await arm.list<ArmResource>(`${resourceGroupId(subscriptionId, resourceGroup)}/resources`, ARM_API_VERSIONS.resources);
-  return items.map((r) => ({ name: r.name ?? '', type: r.type ?? '', location: r.location ?? '', id: r.id ?? '' }));
+  const items = await arm.list<unknown>(`${resourceGroupId(subscriptionId, resourceGroup)}/resources`, ARM_API_VERSIONS.resources);
+  return items.map(asObject).map((r) => ({ name: asString(r.name) ?? '', type: asString(r.type) ?? '', location: asString(r.location) ?? '', id: asString(r.id) ?? '' }));
+}
+
+/** A resource group name: 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.' (no '/', '?', '#' or '%' to change a URL). */
+export function isResourceGroupName(name: string): boolean {
+  return /^[-\w.()]{0,89}[-\w()]$/.test(name);
 }
 
 export function resourceGroupId(subscriptionId: string, resourceGroup: string): string {

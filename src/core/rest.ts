@@ -10,6 +10,7 @@
 import type { Dispatcher } from 'undici';
 import { ManagedIdentityError } from './errors';
 import { HttpNetworkError, HttpResponse, nothingThere, sendBefore } from './http';
+import { asObject, asString, isJsonObject, Json } from './json';
 import { dispatcherFor, DIRECT, NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
 import { parseJsonObject, sanitize, shortPlainText } from './token-response';
@@ -142,7 +143,7 @@ export async function getWithToken(url: string, token: string | undefined, label
   );
 }
 
-export type Json = Record<string, unknown>;
+export type { Json } from './json';
 
 /** A 2xx answer's JSON object body. */
 export function jsonBody(res: HttpResponse, label: string, url: string): Json {
@@ -162,17 +163,21 @@ export interface ServiceError {
 export function serviceError(res: HttpResponse): ServiceError {
   const json = parseJsonObject(res.body);
   const err = json?.error;
-  if (err && typeof err === 'object') {
-    const e = err as Json;
-    const inner = e.innererror && typeof e.innererror === 'object' ? (e.innererror as Json).code : undefined;
+  if (isJsonObject(err)) {
+    const inner = asString(asObject(err.innererror).code);
     return {
-      code: typeof e.code === 'string' ? e.code : '',
-      message: typeof e.message === 'string' ? sanitize(e.message) : '',
-      innerCode: typeof inner === 'string' ? inner : undefined,
+      code: code(err.code) ?? '',
+      message: typeof err.message === 'string' ? sanitize(err.message) : '',
+      innerCode: code(inner),
     };
   }
   const text = shortPlainText(res.body) ?? `${res.body.length} bytes`;
   return { code: '', message: typeof err === 'string' ? sanitize(err) : text };
+}
+
+/** An error code as a message may show it (codes are short words; anything else is cut). */
+function code(v: unknown): string | undefined {
+  return typeof v === 'string' ? sanitize(v).slice(0, 100) : undefined;
 }
 
 export interface Page<T> {
@@ -190,8 +195,8 @@ export async function collectPages<T>(firstUrl: string, label: string, maxPages:
   const items: T[] = [];
   let url: string | undefined = firstUrl;
   while (url) {
-    const href: string = new URL(url, firstUrl).href;
-    if (new URL(href).origin !== origin) throw new ManagedIdentityError('badResponse', 'NextLinkOtherHost', label, new URL(href).origin);
+    const href = linkHref(url, firstUrl, label);
+    if (new URL(href).origin !== origin) throw new ManagedIdentityError('badResponse', 'NextLinkOtherHost', label, sanitize(new URL(href).origin).slice(0, 200));
     if (seen.has(href)) throw new ManagedIdentityError('badResponse', 'NextLinkRepeated', label, seen.size);
     if (seen.size >= maxPages) throw new ManagedIdentityError('badResponse', 'TooManyPages', label, maxPages);
     seen.add(href);
@@ -200,6 +205,15 @@ export async function collectPages<T>(firstUrl: string, label: string, maxPages:
     url = page.nextLink || undefined;
   }
   return items;
+}
+
+/** A nextLink resolved against the first page's URL; one that is not a URL stops the list. */
+function linkHref(link: string, base: string, label: string): string {
+  try {
+    return new URL(link, base).href;
+  } catch {
+    throw new ManagedIdentityError('badResponse', 'NextLinkInvalid', label, sanitize(link).slice(0, 200));
+  }
 }
 
 /** The value and nextLink of a list page. */

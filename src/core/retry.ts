@@ -89,7 +89,8 @@ export async function retrying<T>(attempt: (n: number) => Promise<Attempt<T>>, o
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
   if (!value) return undefined;
   const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // So many digits that they make no finite number are unreadable too.
+  if (/^\d+$/.test(text)) return Number.isFinite(Number(text) * 1000) ? Number(text) * 1000 : undefined;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

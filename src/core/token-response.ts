@@ -25,13 +25,14 @@ export function parseTokenResponse(label: string, res: HttpResponse, nowMs: numb
   if (!json) throw new ManagedIdentityError('badResponse', 'ResponseNotJson', label, res.status, Buffer.byteLength(res.body));
   const token = json.access_token;
   if (typeof token !== 'string' || token.length === 0) {
-    throw new ManagedIdentityError('badResponse', 'ResponseNoToken', label, res.status, Object.keys(json).slice(0, 10).join(', ') || 'none');
+    // Field names come from the answer too: each cut short and cleaned like any text from it.
+    const fields = Object.keys(json).slice(0, 10).map((k) => sanitize(k).slice(0, 40));
+    throw new ManagedIdentityError('badResponse', 'ResponseNoToken', label, res.status, fields.join(', ') || 'none');
   }
   const expiresOn =
     json.expires_on !== undefined ? parseExpiresOn(json.expires_on) : parseExpiresIn(json.expires_in, nowMs);
   if (!expiresOn) {
-    const shown = json.expires_on ?? json.expires_in;
-    throw new ManagedIdentityError('badResponse', 'ResponseBadExpiry', label, String(shown).slice(0, 40));
+    throw new ManagedIdentityError('badResponse', 'ResponseBadExpiry', label, shownValue(json.expires_on ?? json.expires_in));
   }
   return {
     token,
@@ -39,6 +40,15 @@ export function parseTokenResponse(label: string, res: HttpResponse, nowMs: numb
     resource: typeof json.resource === 'string' ? json.resource : undefined,
     clientId: typeof json.client_id === 'string' ? json.client_id : typeof json.clientid === 'string' ? json.clientid : undefined,
   };
+}
+
+/**
+ * A field's value as a message may show it: a string, number or boolean cut to 40 characters, else its
+ * kind. Never String() of an object: an answer can give it a "toString" that is not a function.
+ */
+function shownValue(v: unknown): string {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return sanitize(String(v).slice(0, 40));
+  return v === null ? 'null' : v === undefined ? 'none' : Array.isArray(v) ? 'a list' : 'an object';
 }
 
 /** The error text of a failed answer: {error, error_description}, {error:{code,message}}, {message} or a short plain text. */
@@ -67,9 +77,14 @@ export function shortPlainText(body: string): string | undefined {
   return sanitize(body);
 }
 
-/** One line, nothing that looks like a JWT, at most 1000 characters: safe to put in a message. */
+/**
+ * One line without control characters, nothing that looks like a JWT or a piece of one (100 or more base64url
+ * characters in a row: a payload or signature whose header was cut off), at most 1000 characters: safe to put in a message.
+ */
 export function sanitize(text: string): string {
-  return redactJwts(text.replace(/[\r\n]+/g, ' ')).slice(0, 1000);
+  // Cut before the rest: an answer may be a megabyte, and only the start is shown (a token cut in two is still redacted).
+  const line = text.slice(0, 2000).replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return redactJwts(line).replace(/[\w-]{100,}/g, '<token removed>').slice(0, 1000);
 }
 
 /** Maps a refusal to the advice that fits it. */

@@ -63,7 +63,8 @@ function writeJson(file: string, report: InfoReport): void {
     (_key, value: unknown) => (value instanceof Error ? { error: isManagedIdentityError(value) ? value.key : value.name, message: describeFailure(value) } : value),
     2,
   );
-  mkdirSync(path.dirname(file), { recursive: true });
+  // Folders the task creates for it are the agent user's alone too.
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // A new 0600 file renamed over any old one: never readable by others, never half written.
   writeSecretFile(file, `${json}\n`);
   tl.setVariable(JSON_VARIABLE, file);

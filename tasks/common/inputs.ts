@@ -70,7 +70,8 @@ export function readCloud(): Cloud {
   } catch {
     url = undefined;
   }
-  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
+  // The URL parser drops line breaks and tabs silently (which could join two lines into another host): refuse them.
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash || /[\u0000-\u001f\u007f]/.test(endpoint)) {
     throw new InputError(tl.loc('ArmEndpointInvalid', endpoint));
   }
   return customCloud(url.toString(), tl.getInput('armAudience') ?? undefined);

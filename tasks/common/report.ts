@@ -65,7 +65,8 @@ export function external(text: string): string {
 export function attachSummary(namePrefix: string, title: string, markdown: string): string {
   const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const file = join(dir, `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
-  writeFileSync(file, markdown, { mode: 0o600 });
+  // A new file ('wx'): never one another user placed there first (the system temp folder is shared), which would keep its mode.
+  writeFileSync(file, markdown, { mode: 0o600, flag: 'wx' });
   tl.addAttachment(SUMMARY_ATTACHMENT, summaryTitle(title), file);
   return file;
 }

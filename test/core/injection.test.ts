@@ -5,11 +5,20 @@
  * repeated in the message.
  */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
+import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import type { ManagedIdentityError } from '../../src/core/errors';
 import { userAssigned } from '../../src/core/identity';
+import { gatherInfo } from '../../src/core/info';
+import { parseVaultRefs } from '../../src/core/keyvault';
+import { closeNetworkDispatchers } from '../../src/core/network';
+import { APP_SERVICE_API_VERSION } from '../../src/core/sources/app-service';
+import { APP_SERVICE_LEGACY_API_VERSION } from '../../src/core/sources/app-service-legacy';
+import { ARC_API_VERSION } from '../../src/core/sources/azure-arc';
+import { SERVICE_FABRIC_API_VERSION } from '../../src/core/sources/service-fabric';
+import { emulatorCloud } from '../helpers/info';
 import { watchEmulator } from '../helpers/scan';
-import { failure, sourceOptions } from '../helpers/sources';
+import { failure, SOURCE_CASES, sentParams, sourceOptions } from '../helpers/sources';
 import type { SourceName } from '../../src/core/sources/types';
 
 const INJECTED = '\r\nX-Injected: yes';
@@ -20,7 +29,10 @@ describe('header and URL injection', () => {
     emu = await startEmulator({ userAssigned: ['id-a'] });
     watchEmulator(emu);
   });
-  afterEach(() => emu.stop());
+  afterEach(async () => {
+    await emu.stop();
+    await closeNetworkDispatchers();
+  });
 
   for (const [source, variable] of [
     ['appService', 'IDENTITY_HEADER'],
@@ -99,5 +111,157 @@ describe('header and URL injection', () => {
     assert.equal(params.get('resource'), typed);
     assert.equal(params.get('client_id'), null, 'the typed resource added no parameter');
     assert.equal(req.headers.host, new URL(emu.url).host);
+  });
+
+  // Every endpoint variable, not only App Service's: a user name would move the request to another host, and a
+  // line break or tab would be dropped by the URL parser (joining two lines into another URL).
+  const endpointVariables = [
+    ['appService', 'IDENTITY_ENDPOINT'],
+    ['appServiceLegacy', 'MSI_ENDPOINT'],
+    ['appServiceLegacy', 'IDENTITY_ENDPOINT'],
+    ['cloudShell', 'MSI_ENDPOINT'],
+    ['serviceFabric', 'IDENTITY_ENDPOINT'],
+    ['azureArc', 'IDENTITY_ENDPOINT'],
+  ] as const satisfies ReadonlyArray<readonly [SourceName, string]>;
+  const endpointCases = endpointVariables.flatMap(([source, variable]) =>
+    (['userinfo', 'tab', 'newline'] as const)
+      // App Service's line break is checked above.
+      .filter((bad) => !(source === 'appService' && bad === 'newline'))
+      .map((bad) => [source, variable, bad] as const),
+  );
+  for (const [source, variable, bad] of endpointCases) {
+    it(`refuses ${source}'s ${variable} with a ${bad} in it, before any request`, async () => {
+      const options = sourceOptions(emu, source);
+      const env = { ...options.env };
+      const url = String(env[variable] ?? env.MSI_ENDPOINT);
+      // Azure Machine Learning's form of the 2017 protocol: IDENTITY_ENDPOINT with MSI_SECRET and no MSI_ENDPOINT.
+      if (source === 'appServiceLegacy' && variable === 'IDENTITY_ENDPOINT') delete env.MSI_ENDPOINT;
+      env[variable] = bad === 'userinfo' ? url.replace('//', '//attacker.invalid@') : url.replace('127.0.0.1', bad === 'tab' ? '127.0.0.1\t' : `127.0.0.1${INJECTED}`);
+      const e = await failure({ ...options, env, identitySource: source });
+      assert.equal(e.key, 'EndpointVariableInvalid');
+      assert.doesNotMatch(e.message, /attacker\.invalid|[\r\n\t]/);
+      assert.equal(emu.requests.length, 0);
+    });
+  }
+
+  for (const [source, variable, apiVersion] of [
+    ['appService', 'IDENTITY_ENDPOINT', APP_SERVICE_API_VERSION],
+    ['appServiceLegacy', 'MSI_ENDPOINT', APP_SERVICE_LEGACY_API_VERSION],
+    ['serviceFabric', 'IDENTITY_ENDPOINT', SERVICE_FABRIC_API_VERSION],
+    ['azureArc', 'IDENTITY_ENDPOINT', ARC_API_VERSION],
+  ] as const satisfies ReadonlyArray<readonly [SourceName, string, string]>) {
+    it(`sends ${source}'s own api-version and resource once, whatever the query of ${variable} says`, async () => {
+      const options = sourceOptions(emu, source);
+      const env = { ...options.env, [variable]: `${options.env?.[variable]}?api-version=1999-01-01&resource=https://evil.example/` };
+      await acquireToken({ ...options, env, identitySource: source }).catch(() => undefined);
+      const [req] = emu.received(SOURCE_CASES.find((c) => c.name === source)!.route);
+      const params = new URL(req.url, 'http://x').searchParams;
+      assert.deepEqual(params.getAll('api-version'), [apiVersion]);
+      assert.deepEqual(params.getAll('resource'), ['https://management.azure.com/']);
+      assert.equal(req.headers.host, new URL(String(env[variable])).host);
+    });
+  }
+
+  // IMDS is checked above; every other source sends a typed resource as one encoded parameter (or form field) too.
+  for (const c of SOURCE_CASES.filter((sc) => sc.name !== 'imds')) {
+    it(`${c.name}: '?', '&' and '@' in a typed audience stay inside its one resource parameter`, async () => {
+      const typed = 'https://user@myapp.contoso.com/?x=1&client_id=evil';
+      const options = sourceOptions(emu, c.name, { audience: typed });
+      await acquireToken({ ...options, identitySource: c.name }).catch(() => undefined);
+      const [req] = emu.received(c.route);
+      assert.ok(req, 'the request was sent');
+      const params = sentParams(req, c.paramsIn);
+      const sent = c.name === 'workloadIdentity' ? params.getAll('scope') : params.getAll('resource');
+      assert.deepEqual(sent, [c.name === 'workloadIdentity' ? `${typed}/.default` : typed]);
+      assert.ok(!params.getAll('client_id').includes('evil'), 'the typed resource added no parameter');
+      assert.equal(req.headers.host, new URL(c.name === 'serviceFabric' ? emu.httpsUrl : emu.url).host);
+    });
+  }
+
+  for (const [what, host] of [
+    ["a user name ('@')", (url: string) => url.replace('//', '//attacker.invalid@')],
+    ["a fragment ('#')", (url: string) => `${url}#`],
+    ['a line break', (url: string) => `${url}${INJECTED}`],
+  ] as const) {
+    it(`refuses AZURE_AUTHORITY_HOST with ${what}, before the federated token is sent`, async () => {
+      const options = sourceOptions(emu, 'workloadIdentity');
+      const e = await failure({ ...options, env: { ...options.env, AZURE_AUTHORITY_HOST: host(emu.url) } });
+      assert.equal(e.kind, 'badInput');
+      assert.equal(emu.requests.length, 0);
+    });
+  }
+
+  it("refuses an AZURE_TENANT_ID that would change the token URL's path or add a header, before anything is sent", async () => {
+    const options = sourceOptions(emu, 'workloadIdentity');
+    for (const tenant of ['contoso@evil.example', 'contoso/oauth2', 'contoso?x=1', 'contoso#', 'contoso%2f..', `contoso${INJECTED}`, '.']) {
+      const e = await failure({ ...options, env: { ...options.env, AZURE_TENANT_ID: tenant } });
+      assert.equal(e.key, 'WorkloadIdentityTenantInvalid', tenant);
+      assert.doesNotMatch(e.message, /[\r\n]/);
+    }
+    assert.equal(emu.requests.length, 0);
+  });
+
+  it('names a malformed IDENTITY_SERVER_THUMBPRINT or AZURE_FEDERATED_TOKEN_FILE on one line', async () => {
+    const fabric = sourceOptions(emu, 'serviceFabric');
+    const thumbprint = await failure({ ...fabric, env: { ...fabric.env, IDENTITY_SERVER_THUMBPRINT: `AB${INJECTED}` } });
+    const federated = sourceOptions(emu, 'workloadIdentity');
+    const file = await failure({ ...federated, env: { ...federated.env, AZURE_FEDERATED_TOKEN_FILE: `/nonexistent${INJECTED}` } });
+    for (const [e, key] of [[thumbprint, 'ThumbprintInvalid'], [file, 'FederatedTokenFileUnreadable']] as const) {
+      assert.equal(e.key, key);
+      assert.doesNotMatch(e.message, /[\r\n]/);
+    }
+    assert.equal(emu.requests.length, 0);
+  });
+
+  describe('ManagedIdentityInfo@1 inputs that become Resource Manager and Key Vault URLs', () => {
+    const GUID = '00000000-1111-4222-8333-444444444444';
+    const info = (extra: { subscriptionId?: string; resourceGroup?: string }) =>
+      gatherInfo({ token: { env: imdsEnv(emu) }, env: imdsEnv(emu), cloud: emulatorCloud(emu), sections: ['resources'], ...extra });
+
+    for (const [input, value, key] of [
+      ['subscriptionId', `${GUID}/resourceGroups/other`, 'SubscriptionIdInvalid'],
+      ['subscriptionId', `${GUID}?api-version=1`, 'SubscriptionIdInvalid'],
+      ['subscriptionId', `${GUID}${INJECTED}`, 'SubscriptionIdInvalid'],
+      ['resourceGroup', 'rg?api-version=1', 'ResourceGroupInvalid'],
+      ['resourceGroup', 'rg#', 'ResourceGroupInvalid'],
+      ['resourceGroup', 'rg%2f..', 'ResourceGroupInvalid'],
+      ['resourceGroup', 'rg\\..', 'ResourceGroupInvalid'],
+      ['resourceGroup', `rg${INJECTED}`, 'ResourceGroupInvalid'],
+    ] as const) {
+      it(`refuses ${input} ${JSON.stringify(value)} before any request`, async () => {
+        await assert.rejects(info({ subscriptionId: GUID, resourceGroup: 'rg', [input]: value }), (e: ManagedIdentityError) => e.key === key);
+        assert.equal(emu.requests.length, 0);
+      });
+    }
+
+    it("refuses the instance metadata's subscription or group when it would change the URL, before any Resource Manager request", async () => {
+      for (const compute of [
+        { subscriptionId: `${GUID}/../x`, resourceGroupName: 'rg' },
+        { subscriptionId: GUID, resourceGroupName: 'rg?x=1#' },
+        { subscriptionId: '', resourceGroupName: 'rg' },
+      ]) {
+        emu.faults.script(IMDS_INSTANCE_ROUTE, { status: 200, body: { compute } });
+        await assert.rejects(info({}), (e: ManagedIdentityError) => e.key === 'ScopeRequired' && !/[\r\n]/.test(e.message), JSON.stringify(compute));
+      }
+      assert.ok(emu.requests.every((r) => r.route === IMDS_INSTANCE_ROUTE), 'nothing but the instance metadata was asked');
+    });
+
+    it('refuses a vault resource ID whose subscription or group segment would change the URL', () => {
+      const vaultPath = '/providers/Microsoft.KeyVault/vaults/kv-prod';
+      for (const [sub, group] of [
+        [`${GUID}?x=1`, 'rg'],
+        ['..', 'rg'],
+        [GUID, 'rg#frag'],
+        [GUID, '..'],
+        [GUID, 'rg%2f..'],
+        [GUID, 'rg\\..'],
+        [GUID, 'rg\tx'],
+        [`attacker@${GUID}`, 'rg'],
+      ]) {
+        const id = `/subscriptions/${sub}/resourceGroups/${group}${vaultPath}`;
+        assert.throws(() => parseVaultRefs(id), (e: ManagedIdentityError) => e.key === 'VaultNameInvalid', id);
+      }
+      assert.deepEqual(parseVaultRefs(`/subscriptions/${GUID}/resourceGroups/rg.x(1)${vaultPath}`), [{ name: 'kv-prod', id: `/subscriptions/${GUID}/resourceGroups/rg.x(1)${vaultPath}` }]);
+    });
   });
 });

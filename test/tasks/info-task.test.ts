@@ -71,6 +71,7 @@ describe('ManagedIdentityInfo@1', () => {
 
     const file = join(dir, 'out', 'info.json');
     assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'out')).mode & 0o777, 0o700, 'the folder the task created for it too');
     assert.deepEqual(run.outputs.get('InfoJsonPath'), { value: file, secret: false, output: true });
     const text = readFileSync(file, 'utf8');
     recordOutput('info.json', text, emu);

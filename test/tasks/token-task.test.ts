@@ -104,6 +104,7 @@ describe('ManagedIdentityToken@1', () => {
     ['an unknown cloud', { cloud: 'AzureGermanCloud' }, /cloud has the value 'AzureGermanCloud'/],
     ['a Custom cloud without a URL', { cloud: 'Custom', armEndpoint: 'not a url' }, /armEndpoint.*not an http\(s\) URL/],
     ['a Custom cloud URL with credentials', { cloud: 'Custom', armEndpoint: 'https://user:pw@example.com/' }, /armEndpoint/],
+    ['a Custom cloud URL with a line break (the URL parser would join the lines into another host)', { cloud: 'Custom', armEndpoint: 'https://management.azure.com\n.evil.example/' }, /armEndpoint/],
   ] as const) {
     it(`fails on ${what} before any request`, async () => {
       const run = await runTokenTask(emu, { audience: 'AzureResourceManager', ...inputs });

@@ -59,6 +59,7 @@ describe('ManagedIdentityToken@1 for later tools', () => {
   function summaryOf(run: TaskRun): string {
     assert.equal(run.summaries.length, 1, 'one summary attached');
     assert.match(run.summaries[0].title, /^Managed identity token [\w.]+$/, 'a section title without the file name');
+    assert.equal(statSync(run.summaries[0].file).mode & 0o777, 0o600, "the summary file is the agent user's alone");
     const text = readFileSync(run.summaries[0].file, 'utf8');
     recordOutput('summary', text, emu);
     return text;

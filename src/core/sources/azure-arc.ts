@@ -12,6 +12,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { ManagedIdentityError } from '../errors';
+import { sanitize } from '../token-response';
 import { assertHeaderValue, endpointUrl, isSet, selectorParam, transientStatus } from './common';
 import type { SourceTestHooks, TokenSource } from './types';
 
@@ -43,7 +44,9 @@ function samePath(a: string, b: string): boolean {
  * no larger than 4096 bytes. Throws a ManagedIdentityError otherwise.
  */
 export function readArcKeyFile(realm: string, folder: string): string {
-  const refuse = () => new ManagedIdentityError('refused', 'ArcKeyFileRefused', realm, folder);
+  // The realm comes from the answer: messages show it on one line, cut short.
+  const shown = sanitize(realm).slice(0, 300);
+  const refuse = () => new ManagedIdentityError('refused', 'ArcKeyFileRefused', shown, folder);
   const name = paths.basename(realm);
   if (!paths.isAbsolute(realm) || realm.split(/[\\/]/).includes('..') || !/^[^\\/]+\.key$/i.test(name)) throw refuse();
   if (!samePath(paths.dirname(realm), folder)) throw refuse();
@@ -53,7 +56,7 @@ export function readArcKeyFile(realm: string, folder: string): string {
     real = realpathSync(realm);
     realFolder = realpathSync(folder);
   } catch (e) {
-    throw new ManagedIdentityError('refused', 'ArcKeyFileUnreadable', realm, (e as NodeJS.ErrnoException).code ?? String(e));
+    throw new ManagedIdentityError('refused', 'ArcKeyFileUnreadable', shown, (e as NodeJS.ErrnoException).code ?? String(e));
   }
   if (!samePath(paths.dirname(real), realFolder) || !/\.key$/i.test(real)) throw refuse();
 
@@ -61,17 +64,17 @@ export function readArcKeyFile(realm: string, folder: string): string {
   try {
     fd = openSync(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   } catch (e) {
-    throw new ManagedIdentityError('refused', 'ArcKeyFileUnreadable', realm, (e as NodeJS.ErrnoException).code ?? String(e));
+    throw new ManagedIdentityError('refused', 'ArcKeyFileUnreadable', shown, (e as NodeJS.ErrnoException).code ?? String(e));
   }
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw refuse();
-    if (stat.size > ARC_KEY_MAX_BYTES) throw new ManagedIdentityError('refused', 'ArcKeyFileTooLarge', realm, stat.size, ARC_KEY_MAX_BYTES);
+    if (stat.size > ARC_KEY_MAX_BYTES) throw new ManagedIdentityError('refused', 'ArcKeyFileTooLarge', shown, stat.size, ARC_KEY_MAX_BYTES);
     const buf = Buffer.alloc(ARC_KEY_MAX_BYTES + 1);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    if (n > ARC_KEY_MAX_BYTES) throw new ManagedIdentityError('refused', 'ArcKeyFileTooLarge', realm, n, ARC_KEY_MAX_BYTES);
+    if (n > ARC_KEY_MAX_BYTES) throw new ManagedIdentityError('refused', 'ArcKeyFileTooLarge', shown, n, ARC_KEY_MAX_BYTES);
     const key = buf.subarray(0, n).toString('utf8').trim();
-    assertHeaderValue(key, `The Azure Arc key file '${realm}'`, 'refused');
+    assertHeaderValue(key, `The Azure Arc key file '${shown}'`, 'refused');
     return key;
   } finally {
     closeSync(fd);

@@ -17,8 +17,8 @@ export function isSet(value: string | undefined): value is string {
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** An endpoint variable's value as a message may show it: no credentials, on one line. */
-function shown(raw: string): string {
+/** An environment variable's value as a message may show it: no credentials, on one line. */
+export function shown(raw: string): string {
   return raw.replace(/\/\/[^/]*@/, '//***@').replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }
 

@@ -14,7 +14,7 @@ import { scopeOf } from '../audience';
 import { ManagedIdentityError } from '../errors';
 import type { IdentitySelector } from '../identity';
 import { dispatcherFor } from '../network';
-import { baseUrl, isSet, transientStatus, unsupportedSelector } from './common';
+import { baseUrl, isSet, shown, transientStatus, unsupportedSelector } from './common';
 import type { TokenSource } from './types';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -34,9 +34,9 @@ function readAssertion(file: string): string {
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (e) {
-    throw new ManagedIdentityError('badInput', 'FederatedTokenFileUnreadable', file, (e as NodeJS.ErrnoException).code ?? String(e));
+    throw new ManagedIdentityError('badInput', 'FederatedTokenFileUnreadable', shown(file), (e as NodeJS.ErrnoException).code ?? String(e));
   }
-  if (!text) throw new ManagedIdentityError('badInput', 'FederatedTokenFileUnreadable', file, 'empty');
+  if (!text) throw new ManagedIdentityError('badInput', 'FederatedTokenFileUnreadable', shown(file), 'empty');
   return text;
 }
 
@@ -51,7 +51,7 @@ export const workloadIdentitySource: TokenSource = {
   request({ resource, identity, env, cloud, network }) {
     const clientId = clientIdFor(identity, env, this.label);
     const tenant = (env.AZURE_TENANT_ID ?? '').trim();
-    if (!TENANT.test(tenant)) throw new ManagedIdentityError('badInput', 'WorkloadIdentityTenantInvalid', tenant);
+    if (!TENANT.test(tenant)) throw new ManagedIdentityError('badInput', 'WorkloadIdentityTenantInvalid', shown(tenant));
     const authority = baseUrl(env, 'AZURE_AUTHORITY_HOST', cloud.authorityHost.replace(/\/+$/, ''));
     const url = `${authority}/${tenant}/oauth2/v2.0/token`;
     const body = new URLSearchParams({
