@@ -49,6 +49,8 @@ export interface InfoOptions {
   /** Network, timeouts and retries for Resource Manager and Key Vault (and the instance metadata, without the network). */
   rest?: RestOptions;
   env?: NodeJS.ProcessEnv;
+  /** Called with each token as it arrives, before it is used (the task registers it with the log masking). */
+  onToken?: (token: string) => void;
 }
 
 export interface IdentityInfo {
@@ -204,7 +206,10 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   const tokenFor = (audience: string): Promise<TokenResult> => {
     let t = tokens.get(audience);
     if (!t) {
-      t = acquireToken({ ...options.token, cloud: options.cloud, audience });
+      t = acquireToken({ ...options.token, cloud: options.cloud, audience }).then((r) => {
+        options.onToken?.(r.token);
+        return r;
+      });
       tokens.set(audience, t);
     }
     return t;

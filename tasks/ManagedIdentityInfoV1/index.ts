@@ -16,7 +16,7 @@ import { parseVaultRefs } from '../../src/core/keyvault';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { readCloud, readIdentityInputs } from '../common/inputs';
 import { readAgentNetwork } from '../common/network';
-import { attachSummary, describeFailure, logRetry, runTask } from '../common/report';
+import { attachSummary, describeFailure, logRetry, maskToken, runTask } from '../common/report';
 import { noteTexts, reportBlocks, summaryMarkdown, writeLog } from './render';
 
 const JSON_VARIABLE = 'InfoJsonPath';
@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     keyVaults,
     listSecretNames: tl.getBoolInput('listSecretNames', false),
     rest: { network, timeoutSeconds: identityInputs.timeoutSeconds, onRetry: logRetry },
+    // The tokens never reach the log; masked all the same, with their segments, as the Token task's.
+    onToken: maskToken,
   });
 
   const { blocks, failed } = reportBlocks(report);

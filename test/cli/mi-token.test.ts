@@ -33,7 +33,7 @@ import type { IdentityIdType } from '../../src/core/identity';
 import { usage } from '../../src/cli/args';
 import { CLI_BIN, ROOT } from '../../scripts/paths';
 import { runMiToken } from '../helpers/cli';
-import { watchEmulator } from '../helpers/scan';
+import { recordOutput, watchEmulator } from '../helpers/scan';
 
 interface SourceCase {
   name: SourceName;
@@ -152,6 +152,7 @@ describe('the bundled mi-token', () => {
         // The shell compares the token itself, so it is never printed.
         const script = 'eval "$1"; [ "$MI_TOKEN" = "$EXPECTED" ] && printf "%s %s" "$MI_OBJECT_ID" "$MI_TOKEN_EXPIRES_ON"';
         const shown = execFileSync('sh', ['-c', script, 'sh', r.stdout], { env: { PATH: process.env.PATH, EXPECTED: minted.token }, encoding: 'utf8' });
+        recordOutput('sh: eval of mi-token --output env', shown, emu);
         assert.equal(shown, `${id.objectId} ${expires}`);
       });
 

@@ -1,6 +1,7 @@
 /**
  * The secret scan: every task or command run in the suite is recorded here
- * with the emulator that served it, and after the suite a root hook fails the
+ * (stdout, stderr, and the summaries a task attaches) with the emulator that
+ * served it, and after the suite a root hook fails the
  * run if any token the emulator minted (or its payload or signature segment)
  * appears in any output outside a ##vso[task.setvariable …;issecret=true]
  * or ##vso[task.setsecret] command.
@@ -8,7 +9,7 @@
 import type { AzureEmulator } from '../../emulator';
 import { jwtSecretSegments } from '../../src/core/jwt';
 
-interface Recorded {
+export interface Recorded {
   label: string;
   text: string;
 }
@@ -39,29 +40,35 @@ export function withoutSecretCommands(text: string): string {
     .join('\n');
 }
 
-export function findLeaks(): string[] {
+export interface Needle {
+  what: string;
+  value: string;
+}
+
+/** A secret and, when it is a JWT, its payload and signature segments: a tool that prints part of a token leaks it as much. */
+export function needlesOf(what: string, secret: string): Needle[] {
+  return [{ what, value: secret }, ...jwtSecretSegments(secret).map((value) => ({ what: `a segment of ${what}`, value }))];
+}
+
+/** Each output that holds a needle outside the commands that may carry a secret, as "label: what". */
+export function leaksIn(outputs: readonly Recorded[], needles: readonly Needle[]): string[] {
   const leaks: string[] = [];
-  const needles: Array<{ what: string; value: string }> = [];
-  for (const emu of emulators) {
-    for (const m of emu.minted) {
-      needles.push({ what: `token ${m.marker}`, value: m.token });
-      for (const seg of jwtSecretSegments(m.token)) needles.push({ what: `a segment of token ${m.marker}`, value: seg });
-    }
-    for (const secret of emu.secrets) {
-      needles.push({ what: 'a host secret (identity header, key or assertion)', value: secret });
-      // The federated assertion is a JWT too: a tool that prints part of it leaks it as much.
-      for (const seg of jwtSecretSegments(secret)) needles.push({ what: 'a segment of a host secret', value: seg });
-    }
-  }
-  for (const token of extraTokens) {
-    needles.push({ what: 'a token minted in another process', value: token });
-    for (const seg of jwtSecretSegments(token)) needles.push({ what: 'a segment of a token minted in another process', value: seg });
-  }
   for (const out of outputs) {
     const text = withoutSecretCommands(out.text);
     for (const n of needles) if (text.includes(n.value)) leaks.push(`${out.label}: ${n.what}`);
   }
   return leaks;
+}
+
+export function findLeaks(): string[] {
+  const needles: Needle[] = [];
+  for (const emu of emulators) {
+    for (const m of emu.minted) needles.push(...needlesOf(`token ${m.marker}`, m.token));
+    // The federated assertion is a JWT too.
+    for (const secret of emu.secrets) needles.push(...needlesOf('a host secret (identity header, key or assertion)', secret));
+  }
+  for (const token of extraTokens) needles.push(...needlesOf('a token minted in another process', token));
+  return leaksIn(outputs, needles);
 }
 
 export function scanCounts(): { outputs: number; tokens: number } {

@@ -1,4 +1,4 @@
-/** Runs the bundled tasks against an emulator and records their output for the secret scan. */
+/** Runs the bundled tasks against an emulator and records their output and the summaries they attach for the secret scan. */
 import { existsSync, readFileSync } from 'node:fs';
 import { runTask, RunTaskOptions, TaskRun } from '../../emulator/agent';
 import type { AzureEmulator } from '../../emulator';
@@ -12,8 +12,15 @@ export async function runStagedTask(
   options: Omit<RunTaskOptions, 'taskDir'> & { taskDir?: string } = {},
 ): Promise<TaskRun> {
   const run = await runTask({ ...options, taskDir: options.taskDir ?? stagedTask(task), env: { ...imdsEnv(emu), ...options.env } });
-  recordOutput(`${task} ${JSON.stringify(options.inputs ?? {})}`, `${run.stdout}\n${run.stderr}`, emu);
+  const label = `${task} ${JSON.stringify(options.inputs ?? {})}`;
+  recordOutput(label, `${run.stdout}\n${run.stderr}`, emu);
+  // What the run page shows besides the log: every summary the task attached.
+  for (const s of run.summaries) recordOutput(`${label} summary '${s.title}'`, summaryText(s.file), emu);
   return run;
+}
+
+function summaryText(file: string | undefined): string {
+  return file && existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
 export function runTokenTask(emu: AzureEmulator, inputs: Record<string, string>, options: Omit<RunTaskOptions, 'taskDir' | 'inputs'> = {}) {
@@ -25,14 +32,11 @@ export interface InfoRun extends TaskRun {
   summary: string;
 }
 
-/** Runs ManagedIdentityInfo@1 with a Custom cloud at the emulator (unless the inputs say otherwise); its summary is scanned too. */
+/** Runs ManagedIdentityInfo@1 with a Custom cloud at the emulator (unless the inputs say otherwise). */
 export async function runInfoTask(emu: AzureEmulator, inputs: Record<string, string>, options: Omit<RunTaskOptions, 'taskDir' | 'inputs'> & { taskDir?: string } = {}): Promise<InfoRun> {
   const run = await runStagedTask('ManagedIdentityInfoV1', emu, {
     ...options,
     inputs: { cloud: 'Custom', armEndpoint: emu.url, armAudience: 'https://management.azure.com/', ...inputs },
   });
-  const file = run.summaries[0]?.file;
-  const summary = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
-  recordOutput('ManagedIdentityInfoV1 summary', summary, emu);
-  return { ...run, summary };
+  return { ...run, summary: summaryText(run.summaries[0]?.file) };
 }

@@ -68,6 +68,9 @@ describe('ManagedIdentityInfo@1', () => {
     assert.ok(run.summary.includes(`| Object (principal) ID | ${oid} |`));
     assert.ok(run.summary.includes('- This identity can list secrets in kv-agents: **yes** (the task listed them).'));
     assert.ok(run.summary.includes('| Microsoft.KeyVault/vaults | 2 |'));
+    // Every token it used (Resource Manager, Key Vault) is registered with the log masking, with its segments.
+    assert.ok(emu.minted.length >= 2);
+    for (const { token } of emu.minted) for (const secret of [token, ...token.split('.').slice(1)]) assert.ok(run.secrets.includes(secret));
 
     const file = join(dir, 'out', 'info.json');
     assert.equal(statSync(file).mode & 0o777, 0o600);
