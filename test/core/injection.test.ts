@@ -129,19 +129,44 @@ describe('header and URL injection', () => {
       .filter((bad) => !(source === 'appService' && bad === 'newline'))
       .map((bad) => [source, variable, bad] as const),
   );
+  /** The source's environment with `variable` set to change(its URL); returns that URL too. */
+  const endpointEnv = (source: SourceName, variable: string, change: (url: string) => string) => {
+    const env = { ...sourceOptions(emu, source).env };
+    const url = String(env[variable] ?? env.MSI_ENDPOINT);
+    // Azure Machine Learning's form of the 2017 protocol: IDENTITY_ENDPOINT with MSI_SECRET and no MSI_ENDPOINT.
+    if (source === 'appServiceLegacy' && variable === 'IDENTITY_ENDPOINT') delete env.MSI_ENDPOINT;
+    env[variable] = change(url);
+    return { env, url };
+  };
   for (const [source, variable, bad] of endpointCases) {
     it(`refuses ${source}'s ${variable} with a ${bad} in it, before any request`, async () => {
       const options = sourceOptions(emu, source);
-      const env = { ...options.env };
-      const url = String(env[variable] ?? env.MSI_ENDPOINT);
-      // Azure Machine Learning's form of the 2017 protocol: IDENTITY_ENDPOINT with MSI_SECRET and no MSI_ENDPOINT.
-      if (source === 'appServiceLegacy' && variable === 'IDENTITY_ENDPOINT') delete env.MSI_ENDPOINT;
-      env[variable] = bad === 'userinfo' ? url.replace('//', '//attacker.invalid@') : url.replace('127.0.0.1', bad === 'tab' ? '127.0.0.1\t' : `127.0.0.1${INJECTED}`);
+      const { env } = endpointEnv(source, variable, (url) =>
+        bad === 'userinfo' ? url.replace('//', '//attacker.invalid@') : url.replace('127.0.0.1', bad === 'tab' ? '127.0.0.1\t' : `127.0.0.1${INJECTED}`),
+      );
       const e = await failure({ ...options, env, identitySource: source });
       assert.equal(e.key, 'EndpointVariableInvalid');
       assert.doesNotMatch(e.message, /attacker\.invalid|[\r\n\t]/);
       assert.equal(emu.requests.length, 0);
     });
+  }
+
+  // A fragment is never sent, and what follows '#' or '?' (a '@', a '/', another host) moves nothing.
+  for (const [source, variable] of endpointVariables) {
+    for (const suffix of ['#@attacker.invalid/x', '?next=@attacker.invalid/x#y']) {
+      it(`${source}: ${variable} ending in '${suffix}' still reaches its own host and path`, async () => {
+        const { env, url } = endpointEnv(source, variable, (u) => `${u}${suffix}`);
+        await acquireToken({ ...sourceOptions(emu, source), env, identitySource: source }).catch(() => undefined);
+        const sent = emu.received(SOURCE_CASES.find((c) => c.name === source)!.route);
+        assert.ok(sent.length > 0, 'the request was sent');
+        for (const req of sent) {
+          assert.equal(req.headers.host, new URL(url).host);
+          assert.equal(new URL(req.url, 'http://x').pathname, new URL(url).pathname);
+          assert.ok(!req.url.includes('#'), 'no fragment on the wire');
+        }
+        assert.equal(emu.requests.length, sent.length, 'nothing else was asked');
+      });
+    }
   }
 
   for (const [source, variable, apiVersion] of [
