@@ -42,7 +42,7 @@ export interface SummaryPage {
   runTitle: string;
   /** The run's result, for the status icon beside the title. */
   result: 'Succeeded' | 'SucceededWithIssues';
-  /** The section's title on the Extensions tab: the agent names an uploaded summary after its file. */
+  /** The section's title on the Extensions tab: the title the task attached its summary with. */
   sectionTitle: string;
   /** The section's content: the task's markdown, rendered. */
   html: string;
