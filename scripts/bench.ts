@@ -36,6 +36,7 @@ import { folderSize, HANDLER_NODES, unzip } from './vsix';
 const RUNS = Math.max(10, Number(process.env.BENCH_RUNS) || 15);
 const AZ_RUNS = 10;
 const RETRY_RUNS = 3;
+const INFO_RUNS = Math.min(RUNS, 5);
 const RESOURCES = 5000;
 const PAGE_SIZE = 1000;
 const SECRETS = 500;
@@ -52,13 +53,14 @@ interface Stats {
   wallMinMs: number;
   wallMaxMs: number;
   peakMedianMb: number;
+  peakMaxMb: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 function stats(samples: Sample[]): Stats {
   const wall = samples.map((s) => s.wallMs);
-  return { runs: samples.length, wallMedianMs: round(median(wall)), wallMinMs: round(Math.min(...wall)), wallMaxMs: round(Math.max(...wall)), peakMedianMb: round(median(samples.map((s) => s.peakMb))) };
+  return { runs: samples.length, wallMedianMs: round(median(wall)), wallMinMs: round(Math.min(...wall)), wallMaxMs: round(Math.max(...wall)), peakMedianMb: round(median(samples.map((s) => s.peakMb))), peakMaxMb: round(Math.max(...samples.map((s) => s.peakMb))) };
 }
 
 /** Runs `measure` once to warm up (file cache, emulator), then `runs` times. */
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
         if (emu.faults.pending(IMDS_TOKEN_ROUTE) !== 0) throw new Error('the task did not meet the three 429 answers');
         return sample;
       });
-      const infoSamples = await repeat(Math.min(RUNS, 5), async (i) => {
+      const infoSamples = await repeat(INFO_RUNS, async (i) => {
         const file = rssFile();
         const json = join(work, `info-${handler}-${i}.json`);
         const run = await runTask({
@@ -277,14 +279,15 @@ function report(r: { handlers: Array<{ handler: string; node: string; floor: Sta
         floorRatio: floorRatio <= TARGETS.floorRatio,
         azSpeedup: azSpeedup === undefined ? undefined : azSpeedup >= TARGETS.azSpeedup,
         retry: Math.abs(retryOff) <= TARGETS.retryTolerance,
-        info: h.info.wallMaxMs < TARGETS.infoMs && h.info.peakMedianMb < TARGETS.infoMb,
+        // Every run under both limits, not only the median.
+        info: h.info.wallMaxMs < TARGETS.infoMs && h.info.peakMaxMb < TARGETS.infoMb,
       },
     };
   });
   const sizesMet = r.sizes.vsixBytes <= TARGETS.vsixBytes && Object.values(r.sizes.taskBytes).every((b) => b <= TARGETS.taskBytes);
 
   const lines: string[] = [];
-  lines.push(`Measured ${date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}. Medians of ${RUNS} runs after a warm-up (${AZ_RUNS} for the Azure CLI, ${RETRY_RUNS} for the 429 case, ${Math.min(RUNS, 5)} for Info).`, '');
+  lines.push(`Measured ${date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}. Medians of ${RUNS} runs after a warm-up (${AZ_RUNS} for the Azure CLI, ${RETRY_RUNS} for the 429 case, ${INFO_RUNS} for Info).`, '');
   lines.push('| | ' + r.handlers.map((h) => `${h.handler} (${h.node})`).join(' | ') + ' | Target |');
   lines.push('| --- | ' + r.handlers.map(() => '---').join(' | ') + ' | --- |');
   const row = (label: string, cell: (h: (typeof rows)[number]) => string, target: string) => lines.push(`| ${label} | ${rows.map(cell).join(' | ')} | ${target} |`);
@@ -297,7 +300,7 @@ function report(r: { handlers: Array<{ handler: string; node: string; floor: Sta
     row('… task faster than the Azure CLI by', (h) => `${h.azSpeedup}× (${mark(h.met.azSpeedup === true)})`, `≥ ${TARGETS.azSpeedup}×`);
   } else row('Azure CLI path', () => 'skipped', 'az installed');
   row('Token task, IMDS answers 429 `Retry-After: 1` three times', (h) => `${h.retry.wallMedianMs} ms (${h.retryOff >= 0 ? '+' : ''}${round(h.retryOff * 100)}%, ${mark(h.met.retry)})`, `3000 ms ± ${TARGETS.retryTolerance * 100}%`);
-  row(`ManagedIdentityInfo@1, ${RESOURCES} resources, ${SECRETS} secrets`, (h) => `${h.info.wallMedianMs} ms (max ${h.info.wallMaxMs}), ${h.info.peakMedianMb} MB (${mark(h.met.info)})`, `< ${TARGETS.infoMs} ms, < ${TARGETS.infoMb} MB`);
+  row(`ManagedIdentityInfo@1, ${RESOURCES} resources, ${SECRETS} secrets`, (h) => `${h.info.wallMedianMs} ms (max ${h.info.wallMaxMs}), ${h.info.peakMedianMb} MB (max ${h.info.peakMaxMb}) (${mark(h.met.info)})`, `< ${TARGETS.infoMs} ms, < ${TARGETS.infoMb} MB`);
   lines.push('');
   const kb = (b: number) => `${Math.round(b / 1024)} KB`;
   lines.push(`Sizes (${mark(sizesMet)}; targets: .vsix ≤ 1.5 MB, each task ≤ 1 MB): .vsix ${kb(r.sizes.vsixBytes)}; ` + Object.entries(r.sizes.taskBytes).map(([t, b]) => `${t} ${kb(b)}`).join(', ') + '.');
@@ -306,7 +309,7 @@ function report(r: { handlers: Array<{ handler: string; node: string; floor: Sta
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${date.slice(0, 10)}-${machine.host}.json`);
-  writeFileSync(file, `${JSON.stringify({ date, machine, runs: { token: RUNS, az: AZ_RUNS, retry: RETRY_RUNS }, targets: TARGETS, handlers: rows, azureCli: r.az, sizes: { ...r.sizes, met: sizesMet } }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ date, machine, runs: { token: RUNS, az: AZ_RUNS, retry: RETRY_RUNS, info: INFO_RUNS }, targets: TARGETS, handlers: rows, azureCli: r.az, sizes: { ...r.sizes, met: sizesMet } }, null, 2)}\n`);
   console.log(`Results: ${file}`);
 }
 
