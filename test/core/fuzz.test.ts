@@ -58,6 +58,7 @@ import {
   fakeToken,
   fuzz,
   fuzzAsync,
+  FuzzCase,
   fuzzBody,
   fuzzHeader,
   fuzzObject,
@@ -531,6 +532,8 @@ describe('fuzz: every parser of an answer', function () {
     after(() => emu.stop());
 
     const QUICK = { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2, goneWindowMs: 0 };
+    /** Cases over loopback: each is bounded by its timeoutSeconds (at most 10 s), so one that runs past 15 s hangs. */
+    const fuzzOverHttp = (name: string, count: number, check: (c: FuzzCase) => Promise<void>) => fuzzAsync(name, count, check, 15_000);
     /** A header the HTTP server can send (valid characters), else none. */
     const sendable = (name: string, value: string): Record<string, string> => {
       try {
@@ -544,7 +547,7 @@ describe('fuzz: every parser of an answer', function () {
 
     for (const name of SOURCE_NAMES) {
       it(`${name}: answers and challenges from the endpoint, end to end`, async () => {
-        await fuzzAsync(`http ${name}`, 12, async (c) => {
+        await fuzzOverHttp(`http ${name}`, 12, async (c) => {
           const status = c.rng.pick([200, 200, 200, 400, 401, 403, 404, 410, 500]);
           const body = fuzzBody(c.rng, [TOKEN_ANSWERS[name], ...REFUSALS], TOKEN);
           const headers = { ...sendable('WWW-Authenticate', fuzzHeader(c.rng, ['Basic realm=/var/opt/azcmagent/tokens/x.key'], TOKEN)), ...sendable('Retry-After', c.rng.pick(['0', '1', 'x'])) };
@@ -563,7 +566,7 @@ describe('fuzz: every parser of an answer', function () {
       const vaultName = worldOf(emu).vaults[0].name;
       const info = describeVault(await findVault(arm, sub, { name: vaultName }), emu.machine.systemAssigned?.objectId);
       const kvToken = (await acquireToken({ audience: 'https://vault.azure.net', env: imdsEnv(emu) })).token;
-      await fuzzAsync('http rest', 36, async (c) => {
+      await fuzzOverHttp('http rest', 36, async (c) => {
         const which = c.rng.pick(['arm', 'keyvault', 'instance'] as const);
         const status = c.rng.pick([200, 200, 200, 401, 403, 404, 429, 500]);
         const body = fuzzBody(c.rng, which === 'instance' ? [{ compute: { name: 'vm' } }] : [{ value: [{ id: 'https://x/secrets/a', name: 'a' }], nextLink: null }, ...ARM_ERRORS], TOKEN);
@@ -618,7 +621,7 @@ describe('fuzz: every parser of an answer', function () {
       };
 
       it('a token endpoint and the instance metadata that speak broken HTTP fail with advice', async () => {
-        await fuzzAsync('raw http', 30, async (c) => {
+        await fuzzOverHttp('raw http', 30, async (c) => {
           reply = answers(c.rng);
           c.input = reply.toString('latin1').slice(0, 300);
           const env = { AZURE_POD_IDENTITY_AUTHORITY_HOST: url };

@@ -170,16 +170,26 @@ export function fuzz(name: string, count: number, check: (c: FuzzCase) => void):
   return n;
 }
 
-/** The same for a check that awaits (over loopback HTTP); the request timeouts bound each case. */
-export async function fuzzAsync(name: string, count: number, check: (c: FuzzCase) => Promise<void>): Promise<number> {
+/**
+ * The same for a check that awaits. A case that has not settled within
+ * `hangMs` fails as a hang, named by its seed and input (over loopback HTTP,
+ * give more than the request timeouts that bound it).
+ */
+export async function fuzzAsync(name: string, count: number, check: (c: FuzzCase) => Promise<void>, hangMs = HANG_MS): Promise<number> {
   const n = count * FUZZ_SCALE;
   totals.parsers++;
   for (let i = 0; i < n; i++) {
     const c: FuzzCase = { rng: caseRng(name, i), input: undefined };
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`did not settle within ${hangMs} ms: a hang`)), hangMs);
+    });
     try {
-      await check(c);
+      await Promise.race([check(c), hang]);
     } catch (e) {
       throw failure(name, i, c, e);
+    } finally {
+      clearTimeout(timer);
     }
   }
   totals.cases += n;
