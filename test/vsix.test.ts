@@ -8,10 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv, startEmulator } from '../emulator';
+import { DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_TOKEN_ROUTE, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv, startEmulator } from '../emulator';
 import { vsixPath } from '../scripts/package';
 import { TASK_NAMES } from '../scripts/paths';
 import { folderSize, HANDLER_NODES, unzip } from '../scripts/vsix';
+import { withConnectProxy } from './helpers/proxy';
 import { watchEmulator } from './helpers/scan';
 import { runInfoTask, runStagedTask } from './helpers/tasks';
 
@@ -91,6 +92,24 @@ describe('the .vsix', () => {
         assert.equal(run.stderr, '', 'nothing on stderr (Node 24 would report typed-rest-client\'s url.parse() there)');
         assert.equal(emu.received(SERVICE_FABRIC_TOKEN_ROUTE).length, 1);
         assert.equal(emu.received(DEVOPS_CONNECTION_DATA_ROUTE).length, 1);
+      } finally {
+        await emu.stop();
+      }
+    });
+
+    it(`goes direct to IMDS under ${handler} even when the environment names a proxy and asks Node to use it (NODE_USE_ENV_PROXY)`, async function () {
+      requireNode(this, handler, node, expected);
+      const emu = await startEmulator();
+      watchEmulator(emu);
+      try {
+        await withConnectProxy(async (proxy) => {
+          const proxyEnv = { NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy.url, http_proxy: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '' };
+          const run = await runStagedTask('ManagedIdentityTokenV1', emu, { taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'), nodePath: node, env: proxyEnv, inputs: { audience: 'AzureResourceManager' } });
+          // The test proxy refuses a proxied GET with 405, so a request through it would have failed the task.
+          assert.equal(run.result, 'Succeeded', run.log + run.stderr);
+          assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 1);
+          assert.deepEqual(proxy.connects, []);
+        });
       } finally {
         await emu.stop();
       }

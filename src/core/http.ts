@@ -238,6 +238,7 @@ function sendPlain(req: HttpRequest, maxBytes: number): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     try {
+      // agent: false, a fresh agent with no proxy: Node 24's global agent sends through HTTP_PROXY when NODE_USE_ENV_PROXY is set.
       request = http.request(req.url, { method: req.method ?? 'GET', headers, agent: false });
     } catch (e) {
       return finish(classify(e, req.url, false));
