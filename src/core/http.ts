@@ -265,7 +265,9 @@ function sendPlain(req: HttpRequest, maxBytes: number): Promise<HttpResponse> {
         chunks.push(chunk);
       });
       res.on('error', (e) => finish(classify(e, req.url, false)));
-      res.on('aborted', () => finish(new HttpNetworkError('other', req.url, 'the connection closed before the whole answer arrived')));
+      res.on('close', () => {
+        if (!res.complete) finish(new HttpNetworkError('other', req.url, 'the connection closed before the whole answer arrived'));
+      });
       res.on('end', () =>
         finish(undefined, { status: res.statusCode ?? 0, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks).toString('utf8') }),
       );
