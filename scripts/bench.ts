@@ -20,9 +20,9 @@
  */
 import { build } from 'esbuild';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, platform, release, tmpdir, totalmem } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, msiEndpointEnv, ROLES, startEmulator, worldOf } from '../emulator';
 import { runTask, TaskRun } from '../emulator/agent';
@@ -30,7 +30,7 @@ import { azCloudCommands } from '../src/core/azcli';
 import { customCloud } from '../src/core/clouds';
 import { buildAll } from './build';
 import { packageExtension } from './package';
-import { ROOT, TASK_NAMES } from './paths';
+import { findOnPath, ROOT, TASK_NAMES } from './paths';
 import { folderSize, HANDLER_NODES, unzip } from './vsix';
 
 const RUNS = Math.max(10, Number(process.env.BENCH_RUNS) || 15);
@@ -120,17 +120,6 @@ function expectToken(run: TaskRun, emu: AzureEmulator, what: string): void {
   if (run.result !== 'Succeeded' || !token || !emu.minted.some((m) => m.token === token)) {
     throw new Error(`${what}: ${run.result ?? 'no result'}, no minted token set\n${run.log}\n${run.stderr}`);
   }
-}
-
-function findAz(): string | undefined {
-  return (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'az')).find((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /**
@@ -244,7 +233,7 @@ async function main(): Promise<void> {
       });
       handlers.push({ handler, node: nodeVersion, floor: stats(floorSamples), reference: stats(referenceSamples), token: stats(tokenSamples), retry: stats(retrySamples), info: stats(infoSamples) });
     }
-    const azBin = findAz();
+    const azBin = findOnPath('az');
     if (azBin) {
       console.log('Azure CLI…');
       const measured = await azPath(azBin, emu, work);

@@ -1,5 +1,6 @@
 /** Where things are, for the scripts and the tests (which run from out/). */
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 export const STAGE = join(ROOT, 'build', 'extension');
@@ -13,3 +14,15 @@ export function stagedTask(name: TaskName): string {
 
 /** The mi-token command, bundled with a #! line (package.json "bin"). */
 export const CLI_BIN = join(ROOT, 'bin', 'mi-token.js');
+
+/** An executable on PATH (the Azure CLI for the benchmark and its test), or undefined. */
+export function findOnPath(name: string): string | undefined {
+  return (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name)).find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}

@@ -72,8 +72,8 @@ export function attachSummary(namePrefix: string, title: string, markdown: strin
 }
 
 /** The attachment type of a run summary section (what task.uploadsummary uses). */
-export const SUMMARY_ATTACHMENT = 'Distributedtask.Core.Summary';
+const SUMMARY_ATTACHMENT = 'Distributedtask.Core.Summary';
 
-export function summaryTitle(title: string): string {
+function summaryTitle(title: string): string {
   return title.replace(/:/g, ' -').replace(/[^\w .-]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100) || 'Summary';
 }

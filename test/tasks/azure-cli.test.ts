@@ -10,24 +10,18 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ARM_SUBSCRIPTIONS_ROUTE, AzureEmulator, MSI_ENDPOINT_ROUTE, msiEndpointEnv, ROLES, startEmulator, worldOf } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
 import { recordOutput, watchEmulator } from '../helpers/scan';
+import { findOnPath } from '../../scripts/paths';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
 
 const run = promisify(execFile);
-const AZ = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'az')).find((file) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const AZ = findOnPath('az');
 
 describe('ManagedIdentityToken@1 with the real Azure CLI', function () {
   this.timeout(180_000);
