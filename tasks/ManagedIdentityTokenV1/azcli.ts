@@ -1,14 +1,14 @@
 /**
  * Runs the Azure CLI for the token task: `az login --identity` into a
  * configuration directory of this job, and, in the post-job step, the
- * sign-out and removal of what the login created. az runs through task-lib's
- * tool runner with its output marked external, so no `##vso[` command it
- * prints (a subscription name, an error text) reaches the agent.
+ * sign-out and removal of what the login created. az runs as task-lib's
+ * ToolRunner would start it, but bounded (src/core/process-tree.ts: its whole
+ * process tree is stopped at the limit), and its output goes through the one
+ * log writer, so no `##vso[` command it prints reaches the agent.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import * as tl from 'azure-pipelines-task-lib/task';
 import {
@@ -31,7 +31,9 @@ import type { Cloud } from '../../src/core/clouds';
 import { redactJwts } from '../../src/core/jwt';
 import type { IdentitySelector } from '../../src/core/identity';
 import { InputError } from '../common/inputs';
-import { external, say, warn } from '../common/log';
+import { runBounded } from '../../src/core/process-tree';
+import { removeFolder } from '../../src/core/remove-folder';
+import { external, say, sayLine, warn } from '../common/log';
 import { LocalizedError } from '../common/report';
 
 /** The task variable that carries the login record from the task to its post-job step. */
@@ -51,71 +53,107 @@ interface AzRun {
 }
 
 /**
- * Where az's displayed output goes after task-lib's ##vso filter: whole lines,
- * with anything that looks like a JWT removed (az never prints our token, but
- * a debug or error line could carry its own), then the job log.
+ * Shows a child's output in the job log: whole lines, anything that looks
+ * like a JWT removed (az never prints our token, but a debug or error line
+ * could carry its own), each line through the one log writer, so no
+ * `##vso[` command az prints (a subscription name, an error text) reaches
+ * the agent.
  */
-class RedactingLog extends Writable {
+class ChildLog {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
 
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    const end = this.pending.lastIndexOf('\n');
-    if (end >= 0) {
-      process.stdout.write(redactJwts(this.pending.slice(0, end + 1)));
-      this.pending = this.pending.slice(end + 1);
-    }
-    done();
+  write(chunk: Buffer): void {
+    this.pending += this.decoder.write(chunk);
+    const lines = this.pending.split(/\r?\n/);
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) sayLine(redactJwts(line));
   }
 
   /** Writes what is left of an unfinished last line. */
-  flushLine(): void {
+  end(): void {
     this.pending += this.decoder.end();
-    if (this.pending) process.stdout.write(`${redactJwts(this.pending)}\n`);
+    if (this.pending) sayLine(redactJwts(this.pending));
     this.pending = '';
   }
 }
 
-/** The longest delay a Node timer takes (a larger one fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** How long to wait after SIGTERM before SIGKILL, for an az that does not stop. */
-const KILL_GRACE_MS = 5000;
-
 /**
- * Runs one az command in the job's configuration directory, for at most
- * timeoutSeconds: a hung az (a network without an answer, a prompt) is
- * stopped and fails with advice instead of holding the job until its timeout.
+ * How long az may run: each command at most timeoutSeconds, and all the
+ * commands of one sign-in (or one clean-up) together at most timeoutSeconds
+ * from its start, so a slow az cannot hold the step much past it. The
+ * time-out message says which of the two ended a command.
  */
-async function runAz(az: string, args: string[], configDir: string, timeoutSeconds: number, silent = false): Promise<AzRun> {
-  const tool = tl.tool(az).arg(args);
-  let stdout = '';
-  tool.on('stdout', (d: Buffer) => (stdout += d.toString('utf8')));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env.AZURE_CONFIG_DIR = configDir;
-  const log = new RedactingLog();
-  let timedOut = false;
-  let kill: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    tool.killChildProcess('SIGTERM');
-    kill = setTimeout(() => tool.killChildProcess('SIGKILL'), KILL_GRACE_MS);
-  }, Math.min(timeoutSeconds * 1000, MAX_TIMER_MS));
-  try {
-    const code = await tool.execAsync({ env, silent, ignoreReturnCode: true, outStream: log, errStream: log, externalOutput: { source: 'childProcess' } });
-    if (timedOut) throw new LocalizedError(tl.loc('AzTimedOut', `az ${args.slice(0, 2).join(' ')}`, timeoutSeconds));
-    return { code, stdout };
-  } finally {
-    clearTimeout(timer);
-    clearTimeout(kill);
-    log.flushLine();
-  }
+export interface AzLimits {
+  timeoutSeconds: number;
+  /** Epoch ms by which every command of this sign-in must have ended. */
+  deadline: number;
 }
 
-async function mustRun(az: string, args: string[], configDir: string, timeoutSeconds: number): Promise<AzRun> {
-  const run = await runAz(az, args, configDir, timeoutSeconds);
+export function azLimits(timeoutSeconds: number, now = Date.now()): AzLimits {
+  return { timeoutSeconds, deadline: now + timeoutSeconds * 1000 };
+}
+
+/** What task-lib's ToolRunner would spawn for az (on Windows, az.cmd through cmd.exe with its quoting); plain az elsewhere. */
+function azCommandLine(az: string, args: string[]): { file: string; args: string[]; windowsVerbatimArguments?: boolean } {
+  const tool = tl.tool(az).arg(args) as unknown as {
+    _getSpawnFileName?(o: object): string;
+    _getSpawnArgs?(o: object): string[];
+    _getSpawnOptions?(o: object): { windowsVerbatimArguments?: boolean };
+  };
+  if (!tool._getSpawnFileName || !tool._getSpawnArgs || !tool._getSpawnOptions) return { file: az, args };
+  return { file: tool._getSpawnFileName({}), args: tool._getSpawnArgs({}), windowsVerbatimArguments: tool._getSpawnOptions({}).windowsVerbatimArguments };
+}
+
+/**
+ * Runs one az command in the job's configuration directory within its
+ * limits: a hung az (a network without an answer, a prompt) has its whole
+ * process tree stopped and fails with advice that says which limit ended
+ * it, instead of holding the job until the job's own timeout.
+ */
+async function runAz(az: string, args: string[], configDir: string, limits: AzLimits, silent = false): Promise<AzRun> {
+  const name = `az ${args.slice(0, 2).join(' ')}`;
+  const perCommandMs = limits.timeoutSeconds * 1000;
+  const timeoutMs = Math.min(perCommandMs, limits.deadline - Date.now());
+  // Cut short by the commands before it (by more than a moment): then it is the sign-in's overall limit that ends it.
+  const overall = timeoutMs < perCommandMs - 1000;
+  const timedOut = () =>
+    new LocalizedError(
+      overall ? tl.loc('AzTimedOutOverall', name, Math.max(0, Math.round(timeoutMs / 1000)), limits.timeoutSeconds) : tl.loc('AzTimedOut', name, limits.timeoutSeconds),
+    );
+  if (timeoutMs <= 0) throw timedOut();
+  const env: NodeJS.ProcessEnv = { ...process.env, AZURE_CONFIG_DIR: configDir };
+  const line = azCommandLine(az, args);
+  if (!silent) sayLine(`[command]${az} ${args.join(' ')}`);
+  const out = new ChildLog();
+  const err = new ChildLog();
+  const stdout: Buffer[] = [];
+  let size = 0;
+  const result = await runBounded({
+    ...line,
+    env,
+    timeoutMs,
+    onStdout: (d) => {
+      // Kept for the JSON it holds (az login's accounts), up to a bound no real answer reaches.
+      if ((size += d.length) <= MAX_AZ_OUTPUT) stdout.push(d);
+      if (!silent) out.write(d);
+    },
+    onStderr: (d) => {
+      if (!silent) err.write(d);
+    },
+  });
+  out.end();
+  err.end();
+  if (result.error) throw result.error;
+  if (result.timedOut) throw timedOut();
+  return { code: result.code ?? 1, stdout: Buffer.concat(stdout).toString('utf8') };
+}
+
+/** The most of one az command's output that is kept for reading. */
+const MAX_AZ_OUTPUT = 16 * 1024 * 1024;
+
+async function mustRun(az: string, args: string[], configDir: string, limits: AzLimits): Promise<AzRun> {
+  const run = await runAz(az, args, configDir, limits);
   if (run.code !== 0) throw new LocalizedError(tl.loc('AzCommandFailed', `az ${args.slice(0, 2).join(' ')}`, run.code));
   return run;
 }
@@ -158,16 +196,17 @@ export async function azLogin(req: AzLoginRequest): Promise<AzLoginOutcome> {
   tl.setTaskVariable(AZ_LOGIN_RECORD, serializeLoginRecord(record));
   say(created ? 'AzConfigDirCreated' : 'AzConfigDirKept', configDir);
 
-  const version = parseAzVersion((await runAz(req.az, ['version', '--output', 'json'], configDir, req.timeoutSeconds, true)).stdout);
+  const limits = azLimits(req.timeoutSeconds);
+  const version = parseAzVersion((await runAz(req.az, ['version', '--output', 'json'], configDir, limits, true)).stdout);
   say('AzVersion', version ?? '?', hasIdentityFlags(version) ? '--client-id/--object-id/--resource-id' : '--username');
 
   const customRegistered =
-    req.cloud.name === 'Custom' && !created && (await runAz(req.az, ['cloud', 'show', '--name', AZ_CUSTOM_CLOUD_NAME, '--output', 'none'], configDir, req.timeoutSeconds, true)).code === 0;
+    req.cloud.name === 'Custom' && !created && (await runAz(req.az, ['cloud', 'show', '--name', AZ_CUSTOM_CLOUD_NAME, '--output', 'none'], configDir, limits, true)).code === 0;
   for (const args of azCloudCommands(req.cloud, { freshConfigDir: created, armAudience: req.armAudience, customRegistered })) {
-    await mustRun(req.az, args, configDir, req.timeoutSeconds);
+    await mustRun(req.az, args, configDir, limits);
   }
 
-  const login = await runAz(req.az, azLoginArgs(req.identity, version, req.allowNoSubscriptions), configDir, req.timeoutSeconds);
+  const login = await runAz(req.az, azLoginArgs(req.identity, version, req.allowNoSubscriptions), configDir, limits);
   if (login.code !== 0) throw new LocalizedError(tl.loc('AzLoginFailed', login.code));
   const accounts = parseAzAccounts(login.stdout);
   let account = selectAccount(accounts, req.subscription);
@@ -175,7 +214,7 @@ export async function azLogin(req: AzLoginRequest): Promise<AzLoginOutcome> {
     if (!account) {
       throw new LocalizedError(tl.loc('AzSubscriptionNotFound', external(req.subscription.value), external(accounts.map((a) => `${a.name} (${a.id})`).join(', ') || '-')));
     }
-    await mustRun(req.az, ['account', 'set', '--subscription', account.id], configDir, req.timeoutSeconds);
+    await mustRun(req.az, ['account', 'set', '--subscription', account.id], configDir, limits);
   }
   account ??= accounts[0];
   if (account) say('AzLoggedIn', external(account.name), account.id, account.tenantId);
@@ -201,7 +240,7 @@ export async function azCleanup(): Promise<void> {
   const az = tl.which('az', false);
   if (az && existsSync(record.configDir)) {
     try {
-      const run = await runAz(az, azLogoutArgs(record), record.configDir, record.timeoutSeconds ?? CLEANUP_TIMEOUT_SECONDS);
+      const run = await runAz(az, azLogoutArgs(record), record.configDir, azLimits(record.timeoutSeconds ?? CLEANUP_TIMEOUT_SECONDS));
       if (run.code === 0) say('AzLoggedOut', record.configDir);
       else warn(tl.loc('AzLogoutFailed', run.code, record.configDir));
     } catch (e) {
@@ -209,8 +248,9 @@ export async function azCleanup(): Promise<void> {
     }
   }
   if (record.createdConfigDir && isOwnConfigDir(record.configDir)) {
-    rmSync(record.configDir, { recursive: true, force: true });
-    say('AzConfigDirRemoved', record.configDir);
+    const removed = await removeFolder(record.configDir);
+    if (removed.removed) say('AzConfigDirRemoved', record.configDir);
+    else warn(tl.loc('AzConfigDirBusy', record.configDir, removed.code));
   } else if (record.createdConfigDir) {
     warn(tl.loc('AzConfigDirNotRemoved', record.configDir));
   }
