@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { imdsEnv, startEmulator } from '../../emulator';
+import { imdsEnv } from '../../emulator';
 import { ROOT } from '../../scripts/paths';
 import { runMiToken } from '../helpers/cli';
-import { watchEmulator } from '../helpers/scan';
+import { withEmulator } from '../helpers/emulator';
 
 interface PackResult {
   filename: string;
@@ -37,16 +37,12 @@ describe('the mi-token npm package', () => {
 
   it('runs with npx -p <tarball> mi-token, offline', async function () {
     this.timeout(60_000);
-    const emu = await startEmulator();
-    watchEmulator(emu);
-    try {
+    await withEmulator({}, async (emu) => {
       const home = mkdtempSync(join(tmpdir(), 'npx-home-'));
       const npx = { file: 'npx', args: ['--yes', '--offline', '--cache', join(home, 'cache'), '-p', join(dir, packed.filename), 'mi-token'] };
       const r = await runMiToken(['--output', 'json'], { command: npx, env: { HOME: home, ...imdsEnv(emu) }, emu });
       assert.equal(r.code, 0, r.stderr);
       assert.equal((JSON.parse(r.stdout) as { token: string }).token, emu.minted[0].token);
-    } finally {
-      await emu.stop();
-    }
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, imdsEnv, startEmulator } from '../../emulator';
+import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
 import { checkAzureDevOps, DEVOPS_ANONYMOUS_ID, DevOpsCheck, evaluateConnectionData, evaluateError, evaluateResponse } from '../../src/core/devops';
 import { withConnectProxy } from '../helpers/proxy';
-import { watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
 
 function problemText(check: DevOpsCheck): string {
   return JSON.stringify(check);
@@ -63,12 +63,10 @@ describe('Azure DevOps check', () => {
   describe('against the emulated organization', () => {
     let emu: AzureEmulator;
     let token: string;
-    beforeEach(async () => {
-      emu = await startEmulator();
-      watchEmulator(emu);
+    useEmulator({}, async (e) => {
+      emu = e;
       token = (await acquireToken({ audience: 'AzureDevOps', env: imdsEnv(emu) })).token;
     });
-    afterEach(() => emu.stop());
     const org = () => `${emu.url}/contoso/`;
 
     it('reports the identity of a member', async () => {

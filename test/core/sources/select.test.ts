@@ -3,11 +3,11 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedIdentityError } from '../../src/core/errors';
-import { IdentitySelector, userAssigned } from '../../src/core/identity';
-import { endpointUrl } from '../../src/core/sources/common';
-import { IdentitySourceChoice, parseIdentitySource, selectSource as select, SOURCES } from '../../src/core/sources/select';
-import { SOURCE_NAMES, SourceTestHooks, TokenSource } from '../../src/core/sources/types';
+import { ManagedIdentityError } from '../../../src/core/errors';
+import { IdentitySelector, userAssigned } from '../../../src/core/identity';
+import { endpointUrl } from '../../../src/core/sources/common';
+import { IdentitySourceChoice, parseIdentitySource, selectSource as select, SOURCES } from '../../../src/core/sources/select';
+import { SOURCE_NAMES, SourceTestHooks, TokenSource } from '../../../src/core/sources/types';
 
 /** The source an environment (or a forced choice) selects. */
 function selectSource(env: NodeJS.ProcessEnv, choice: IdentitySourceChoice = 'auto', identity: IdentitySelector = { kind: 'system' }, hooks: SourceTestHooks = {}): TokenSource {
