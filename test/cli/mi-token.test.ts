@@ -31,6 +31,7 @@ import type { SourceName } from '../../src/core/sources/types';
 import type { IdentityIdType } from '../../src/core/identity';
 import { usage } from '../../src/cli/args';
 import { CLI_BIN, ROOT } from '../../scripts/paths';
+import { handlerNode, handlerNodeMissing } from '../../scripts/vsix';
 import { runMiToken } from '../helpers/cli';
 import { recordOutput } from '../helpers/scan';
 import { useEmulator, withEmulator } from '../helpers/emulator';
@@ -354,14 +355,14 @@ describe('the bundled mi-token', () => {
     });
 
     it('runs under Node 20, the oldest the package supports', async function () {
-      const node20 = process.env.npm_node_execpath ?? process.execPath;
-      const version = execFileSync(node20, ['-v'], { encoding: 'utf8' }).trim();
-      if (!version.startsWith('v20.')) {
-        console.warn(`    SKIPPED: needs a Node 20 binary; ${node20} is ${version}.`);
+      const node20 = handlerNode('Node20_1');
+      const missing = handlerNodeMissing(node20);
+      if (missing) {
+        console.warn(`    SKIPPED: ${missing}.`);
         this.skip();
       }
       await withEmulator({}, async (emu) => {
-        const r = await runMiToken(['--output', 'json'], { env: imdsEnv(emu), emu, node: node20 });
+        const r = await runMiToken(['--output', 'json'], { env: imdsEnv(emu), emu, node: node20.node });
         assert.equal(r.code, 0, r.stderr);
         assert.equal((JSON.parse(r.stdout) as { token: string }).token, emu.minted[0].token);
       });

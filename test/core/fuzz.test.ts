@@ -419,7 +419,7 @@ describe('fuzz: every parser of an answer', function () {
 
     it("the 401 challenge: a resource under the vault's domain, nothing, or a refusal", () => {
       const seeds = [
-        'Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net"',
+        'Bearer authorization="https://login.microsoftonline.com/aaaabbbb-0000-cccc-1111-dddd2222eeee", resource="https://vault.azure.net"',
         'Bearer authorization="https://login.windows.net/t", scope="https://vault.azure.net/.default"',
         'Bearer authorization_uri="https://login.windows.net/t", resource="https://management.azure.com"',
         'Bearer error="invalid_token"',

@@ -107,8 +107,8 @@ describe('Key Vault', () => {
 
   describe('the 401 challenge', () => {
     it('reads Key Vault’s WWW-Authenticate header', () => {
-      assert.deepEqual(parseChallenge('Bearer authorization="https://login.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net"'), {
-        authorization: 'https://login.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47',
+      assert.deepEqual(parseChallenge('Bearer authorization="https://login.windows.net/aaaabbbb-0000-cccc-1111-dddd2222eeee", resource="https://vault.azure.net"'), {
+        authorization: 'https://login.windows.net/aaaabbbb-0000-cccc-1111-dddd2222eeee',
         resource: 'https://vault.azure.net',
         scope: undefined,
       });

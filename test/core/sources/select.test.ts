@@ -17,7 +17,7 @@ function selectSource(env: NodeJS.ProcessEnv, choice: IdentitySourceChoice = 'au
 const NO_HIMDS = { arcHimdsFile: '/nonexistent/himds' };
 const EVERYTHING = {
   AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token',
-  AZURE_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  AZURE_TENANT_ID: 'aaaabbbb-0000-cccc-1111-dddd2222eeee',
   AZURE_CLIENT_ID: '11111111-2222-4333-8444-555555555555',
   IDENTITY_ENDPOINT: 'http://localhost:40342/metadata/identity/oauth2/token',
   IDENTITY_HEADER: 'header',
