@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_SERVICE_TOKEN_ROUTE, appServiceEnv, ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, KEYVAULT_ROUTES, startEmulator, worldOf } from '../../emulator';
+import { APP_SERVICE_TOKEN_ROUTE, appServiceEnv, ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, KEYVAULT_ROUTES, worldOf } from '../../emulator';
 import { startProxy } from '../helpers/proxy';
-import { recordOutput, watchEmulator } from '../helpers/scan';
+import { recordOutput } from '../helpers/scan';
 import { runInfoTask } from '../helpers/tasks';
+import { useEmulator } from '../helpers/emulator';
 
 /** The rows of the markdown table under a bold title. */
 function tableRows(summary: string, title: RegExp): string[] {
@@ -32,11 +33,9 @@ async function closedLoopbackUrl(): Promise<string> {
 
 describe('ManagedIdentityInfo@1', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-norole'], extraResources: ['https://vault.usgovcloudapi.net'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-norole'], extraResources: ['https://vault.usgovcloudapi.net'] }, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   it('shows every section in the log, the summary and the JSON, and succeeds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'info-'));
