@@ -7,6 +7,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import type { Audience } from '../../src/core/audience';
 import { parseSubscription, SubscriptionRef } from '../../src/core/azcli';
 import { AZURE_DEVOPS_RESOURCE } from '../../src/core/clouds';
+import { connectionDataUrl } from '../../src/core/devops';
 import { InputError } from '../common/inputs';
 import { warn } from '../common/log';
 
@@ -52,6 +53,8 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
   if (o.verifyAzureDevOps) {
     const uri = (tl.getVariable('System.CollectionUri') || tl.getVariable('System.TeamFoundationCollectionUri') || '').trim();
     if (!/^https?:\/\//i.test(uri)) throw new InputError(tl.loc('CollectionUriMissing'));
+    // The token goes there: https only (plain http to loopback aside), refused before any token is asked for.
+    connectionDataUrl(uri);
     o.collectionUri = uri;
   }
   return o;

@@ -6,9 +6,9 @@
  * plus a few seconds and leaves no process of the tree behind.
  */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, imdsEnv, startEmulator } from '../../emulator';
+import { AzureEmulator, imdsEnv } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
-import { watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
 import { BASH, HostileAz, HostileMode, installHostileAz, survivors } from './hostile-process';
 import { HANDLERS, runPackaged } from './packaged';
 
@@ -17,16 +17,14 @@ const DID_NOT_HANG_MS = 30_000;
 
 describe('adversarial: a hostile az', function () {
   this.timeout(120_000);
-  let emu: AzureEmulator;
-  before(async function () {
+  before(function () {
     if (!BASH || process.platform === 'win32') {
       console.warn('    SKIPPED: the hostile az tests need bash on Linux or macOS.');
       this.skip();
     }
-    emu = await startEmulator();
-    watchEmulator(emu);
   });
-  after(() => emu?.stop());
+  let emu: AzureEmulator;
+  useEmulator({}, (e) => void (emu = e), { once: true });
 
   function run(az: HostileAz, node: string, mode: HostileMode, on: string, label: string, extra: { stage?: 'postjobexecution'; main?: TaskRun } = {}): Promise<TaskRun> {
     return runPackaged('ManagedIdentityTokenV1', label, {
