@@ -72,9 +72,9 @@ export function dispatcherFor(url: string, settings: NetworkSettings, connectTim
   return d;
 }
 
-/** Closes the dispatchers made here, so a short-lived process exits at once. */
+/** Ends the dispatchers made here, so a short-lived process exits at once (destroyed: see closeHttpAgents). */
 export async function closeNetworkDispatchers(): Promise<void> {
   const all = [...cache.values()];
   cache.clear();
-  await Promise.all(all.map((d) => d.close().catch(() => undefined)));
+  await Promise.all(all.map((d) => d.destroy().catch(() => undefined)));
 }
