@@ -6,7 +6,8 @@
  * process tree is stopped at the limit), and its output goes through the one
  * log writer, so no `##vso[` command it prints reaches the agent.
  */
-import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -17,7 +18,11 @@ import {
   azIdentityUser,
   azLoginArgs,
   AzLoginRecord,
-  azLogoutArgs,
+  azCleanupCommands,
+  azCloudName,
+  CONFIG_DIR_MARKER_FILE,
+  hasLoginOf,
+  parseActiveCloud,
   hasIdentityFlags,
   parseAzAccounts,
   parseAzVersion,
@@ -178,25 +183,40 @@ export interface AzLoginOutcome {
   account?: AzAccount;
 }
 
-/** The job's Azure CLI configuration directory: AZURE_CONFIG_DIR if set, else a new private one exported for later steps. */
-function configDirectory(): { configDir: string; created: boolean } {
+/**
+ * The job's Azure CLI configuration directory: AZURE_CONFIG_DIR if set, else
+ * a new private one exported for later steps, with a marker file holding a
+ * random value that the record carries: the proof, for the post-job step,
+ * that the folder is the one this task made in this job.
+ */
+function configDirectory(): { configDir: string; created: boolean; marker?: string } {
   const preset = process.env.AZURE_CONFIG_DIR?.trim();
   if (preset) return { configDir: preset, created: false };
   const temp = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const configDir = mkdtempSync(join(temp, CONFIG_DIR_PREFIX));
   chmodSync(configDir, 0o700);
+  const marker = randomBytes(16).toString('hex');
+  writeFileSync(join(configDir, CONFIG_DIR_MARKER_FILE), marker, { mode: 0o600, flag: 'wx' });
   tl.setVariable('AZURE_CONFIG_DIR', configDir);
-  return { configDir, created: true };
+  return { configDir, created: true, marker };
 }
 
 export async function azLogin(req: AzLoginRequest): Promise<AzLoginOutcome> {
-  const { configDir, created } = configDirectory();
-  const record: AzLoginRecord = { configDir, createdConfigDir: created, user: azIdentityUser(req.identity), timeoutSeconds: req.timeoutSeconds };
+  const { configDir, created, marker } = configDirectory();
+  const user = azIdentityUser(req.identity);
+  const record: AzLoginRecord = { configDir, createdConfigDir: created, user, timeoutSeconds: req.timeoutSeconds, marker };
   // Recorded before the login, so the post-job step cleans up even after a failed one.
   tl.setTaskVariable(AZ_LOGIN_RECORD, serializeLoginRecord(record));
   say(created ? 'AzConfigDirCreated' : 'AzConfigDirKept', configDir);
 
   const limits = azLimits(req.timeoutSeconds);
+  if (!created) {
+    // The user's folder is left as it is found: what was there before is recorded, before anything changes.
+    record.loginExisted = hasLoginOf((await runAz(req.az, ['account', 'list', '--output', 'json'], configDir, limits, true)).stdout, user);
+    const active = parseActiveCloud((await runAz(req.az, ['cloud', 'show', '--output', 'json'], configDir, limits, true)).stdout);
+    if (active && active !== azCloudName(req.cloud)) record.previousCloud = active;
+    tl.setTaskVariable(AZ_LOGIN_RECORD, serializeLoginRecord(record));
+  }
   const version = parseAzVersion((await runAz(req.az, ['version', '--output', 'json'], configDir, limits, true)).stdout);
   say('AzVersion', version ?? '?', hasIdentityFlags(version) ? '--client-id/--object-id/--resource-id' : '--username');
 
@@ -225,11 +245,12 @@ export async function azLogin(req: AzLoginRequest): Promise<AzLoginOutcome> {
 const CLEANUP_TIMEOUT_SECONDS = 120;
 
 /**
- * The post-job clean-up: sign out, then remove the configuration directory if
- * the task made it. A sign-out that fails or hangs is a warning; the folder is
- * removed all the same. Only a folder that is provably the task's own is
- * removed: recorded as created, named with the task's prefix, directly inside
- * this job's Agent.TempDirectory (or the system temp folder the task fell back on).
+ * The post-job clean-up. The record is a task variable: it is trusted only as
+ * far as it can be checked. A folder the task made is cleared and removed
+ * only when it provably is that folder (see isOwnConfigDir); in the user's
+ * own AZURE_CONFIG_DIR (the one this job still has) the task signs out only a
+ * login it added and restores the cloud it changed. A sign-out that fails or
+ * hangs is a warning; the folder is removed all the same.
  */
 export async function azCleanup(): Promise<void> {
   const record = parseLoginRecord(tl.getTaskVariable(AZ_LOGIN_RECORD));
@@ -237,28 +258,50 @@ export async function azCleanup(): Promise<void> {
     tl.debug('No Azure CLI login to clean up.');
     return;
   }
+  if (record.createdConfigDir && !isOwnConfigDir(record)) {
+    warn(tl.loc('AzConfigDirNotRemoved', record.configDir));
+    return;
+  }
+  const preset = process.env.AZURE_CONFIG_DIR?.trim();
+  if (!record.createdConfigDir && (!preset || resolve(preset) !== resolve(record.configDir))) {
+    warn(tl.loc('AzConfigDirNotOurs', record.configDir));
+    return;
+  }
   const az = tl.which('az', false);
   if (az && existsSync(record.configDir)) {
+    const limits = azLimits(record.timeoutSeconds ?? CLEANUP_TIMEOUT_SECONDS);
     try {
-      const run = await runAz(az, azLogoutArgs(record), record.configDir, azLimits(record.timeoutSeconds ?? CLEANUP_TIMEOUT_SECONDS));
-      if (run.code === 0) say('AzLoggedOut', record.configDir);
-      else warn(tl.loc('AzLogoutFailed', run.code, record.configDir));
+      for (const args of azCleanupCommands(record)) {
+        const run = await runAz(az, args, record.configDir, limits);
+        if (run.code === 0) say(args[0] === 'cloud' ? 'AzCloudRestored' : 'AzLoggedOut', args[0] === 'cloud' ? args[3] : record.configDir);
+        else warn(tl.loc('AzLogoutFailed', run.code, record.configDir));
+      }
     } catch (e) {
       warn(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
     }
   }
-  if (record.createdConfigDir && isOwnConfigDir(record.configDir)) {
+  if (record.createdConfigDir) {
     const removed = await removeFolder(record.configDir);
     if (removed.removed) say('AzConfigDirRemoved', record.configDir);
     else warn(tl.loc('AzConfigDirBusy', record.configDir, removed.code));
-  } else if (record.createdConfigDir) {
-    warn(tl.loc('AzConfigDirNotRemoved', record.configDir));
   }
 }
 
-/** A folder this task made: by its name, directly inside a temporary folder it uses. Never the user's AZURE_CONFIG_DIR. */
-function isOwnConfigDir(dir: string): boolean {
-  if (!isAbsolute(dir) || !basename(dir).startsWith(CONFIG_DIR_PREFIX)) return false;
-  const parents = [tl.getVariable('Agent.TempDirectory'), tmpdir()].filter((p): p is string => !!p).map((p) => resolve(p));
-  return parents.includes(dirname(resolve(dir)));
+/**
+ * A folder this task made in this job: named with its prefix, directly inside
+ * Agent.TempDirectory (the system temp folder only when the agent gives none),
+ * and holding the marker file (a regular file, not a link) with the record's
+ * random value. Never the user's AZURE_CONFIG_DIR, another job's folder, `/` or `$HOME`.
+ */
+function isOwnConfigDir(record: AzLoginRecord): boolean {
+  const dir = record.configDir;
+  if (!record.marker || !isAbsolute(dir) || !basename(dir).startsWith(CONFIG_DIR_PREFIX)) return false;
+  const parent = tl.getVariable('Agent.TempDirectory') || tmpdir();
+  if (dirname(resolve(dir)) !== resolve(parent)) return false;
+  const file = join(dir, CONFIG_DIR_MARKER_FILE);
+  try {
+    return lstatSync(dir).isDirectory() && lstatSync(file).isFile() && readFileSync(file, 'utf8') === record.marker;
+  } catch {
+    return false;
+  }
 }
