@@ -105,6 +105,8 @@ async function getToken(command: TokenCommand, io: Io, say: (text: string) => vo
   try {
     writeSecretFile(command.file, fileContent(command.output, result));
   } catch (e) {
+    // A path that is not a regular file (a device, a FIFO, a link) is refused with its own advice.
+    if (isManagedIdentityError(e)) throw new FileError(formatMessage(e.key, e.args));
     const why = e instanceof Error ? e.message : String(e);
     throw new FileError(`could not write ${command.file} (${why}). Check that its folder exists and is writable.`);
   }

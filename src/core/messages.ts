@@ -52,6 +52,8 @@ export const MESSAGES = {
     "AZURE_TENANT_ID '%s' is not a tenant ID (GUID) or domain name. Set it to the directory (tenant) ID of the workload identity.",
   FederatedTokenFileUnreadable:
     "The federated token file '%s' (AZURE_FEDERATED_TOKEN_FILE) cannot be read or is empty (%s). Check that the service account token volume is mounted into the agent's pod.",
+  SecretFileNotRegular:
+    "Refusing to write to '%s': it is %s. Name a regular file or a new path (its folder must exist); the file is written with mode 0600 and replaced whole.",
   EntraIssuerMismatch:
     'Microsoft Entra ID found no federated credential on client %s whose issuer matches the token in AZURE_FEDERATED_TOKEN_FILE (%s). Add a federated credential whose issuer is exactly the cluster\'s OIDC issuer URL (az aks show --query oidcIssuerProfile.issuerUrl), or correct AZURE_CLIENT_ID.',
   EntraNoFederatedCredential:
