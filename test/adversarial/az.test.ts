@@ -26,14 +26,21 @@ describe('adversarial: a hostile az', function () {
   let emu: AzureEmulator;
   useEmulator({}, (e) => void (emu = e), { once: true });
 
-  function run(az: HostileAz, node: string, mode: HostileMode, on: string, label: string, extra: { stage?: 'postjobexecution'; main?: TaskRun } = {}): Promise<TaskRun> {
+  function run(
+    az: HostileAz,
+    node: string,
+    mode: HostileMode,
+    on: string,
+    label: string,
+    extra: { stage?: 'postjobexecution'; main?: TaskRun; timeoutSeconds?: string; env?: Record<string, string> } = {},
+  ): Promise<TaskRun> {
     return runPackaged('ManagedIdentityTokenV1', label, {
       nodePath: node,
       stage: extra.stage,
-      inputs: { audience: 'AzureResourceManager', azLogin: 'true', timeoutSeconds: '2' },
+      inputs: { audience: 'AzureResourceManager', azLogin: 'true', timeoutSeconds: extra.timeoutSeconds ?? '2' },
       taskVariables: extra.main?.taskVariables,
       variables: extra.main ? { 'Agent.TempDirectory': extra.main.tempDirectory } : undefined,
-      env: { ...imdsEnv(emu), PATH: `${az.dir}:${process.env.PATH}`, ...az.env(mode, on) },
+      env: { ...imdsEnv(emu), PATH: `${az.dir}:${process.env.PATH}`, ...az.env(mode, on), ...extra.env },
       timeoutMs: 110_000,
     });
   }
@@ -65,4 +72,15 @@ describe('adversarial: a hostile az', function () {
       assert.deepEqual(await survivors(az.pids()), []);
     });
   }
+
+  it('says when the sign-in as a whole ran out of timeoutSeconds, not the one command', async function () {
+    if (HANDLERS.length === 0) this.skip();
+    const az = installHostileAz();
+    // az version takes 2 of the 3 seconds: az login, which hangs, has the one left.
+    const main = await run(az, HANDLERS[0][1], 'hang', 'login', 'az overall limit', { timeoutSeconds: '3', env: { HOSTILE_AZ_VERSION_DELAY: '2' } });
+    assert.ok(main.durationMs < DID_NOT_HANG_MS, `the step took ${main.durationMs} ms`);
+    assert.equal(main.result, 'Failed', main.log);
+    assert.match(main.resultMessage ?? '', /'az login --identity' was stopped after [01] seconds, with every process it started: the az commands of one sign-in together may run at most timeoutSeconds \(3 seconds\)/);
+    assert.deepEqual(await survivors(az.pids()), []);
+  });
 });

@@ -26,7 +26,8 @@ export const BASH = ['/bin/bash', '/usr/bin/bash'].find((p) => existsSync(p));
 
 /**
  * The az wrapper: bash, no exec, like /usr/bin/az from the azure-cli .deb. `version` and any command other
- * than the hostile one answer at once; the hostile one (HOSTILE_AZ_ON, a prefix of "group sub") misbehaves.
+ * than the hostile one answer at once (`version` after HOSTILE_AZ_VERSION_DELAY seconds, if set); the hostile one
+ * (HOSTILE_AZ_ON, a prefix of "group sub") misbehaves.
  */
 const WRAPPER = `#!BASH
 echo $$ >> "$HOSTILE_AZ_PIDS"
@@ -35,7 +36,7 @@ PROGRAM
 
 const PROGRAM = `#!BASH
 echo $$ >> "$HOSTILE_AZ_PIDS"
-if [ "$1" = version ]; then echo '{"azure-cli": "2.45.0"}'; exit 0; fi
+if [ "$1" = version ]; then sleep "\${HOSTILE_AZ_VERSION_DELAY:-0}"; echo '{"azure-cli": "2.45.0"}'; exit 0; fi
 case "$1 $2" in
   "$HOSTILE_AZ_ON"*)
     case "$HOSTILE_AZ_MODE" in
