@@ -89,9 +89,9 @@ export function workloadIdentityEnv(emu: AzureEmulator, options: FederatedTokenO
   return { AZURE_AUTHORITY_HOST: emu.url, AZURE_TENANT_ID: emu.machine.tenantId, AZURE_CLIENT_ID: identity.clientId, AZURE_FEDERATED_TOKEN_FILE: file };
 }
 
-function entraToken(emu: AzureEmulator, { url, body }: RequestContext): Reply {
+function entraToken(emu: AzureEmulator, { match, body }: RequestContext): Reply {
   const m = emu.machine;
-  const tenant = TOKEN_PATH.exec(url.pathname)?.[1] ?? '';
+  const tenant = match?.[1] ?? '';
   if (tenant.toLowerCase() !== m.tenantId.toLowerCase()) {
     return aadsts(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
   }
