@@ -21,7 +21,7 @@ export type { FaultStep } from './faults';
 export { IMDS_TOKEN_ROUTE } from './imds';
 export { APP_SERVICE_TOKEN_ROUTE, appServiceEnv } from './app-service';
 export { APP_SERVICE_LEGACY_TOKEN_ROUTE, appServiceLegacyEnv, legacyExpiresOn } from './app-service-legacy';
-export { ARC_TOKEN_ROUTE, arcEnv, arcTestHooks, arcTokenFolder } from './azure-arc';
+export { ARC_TOKEN_ROUTE, arcAnnounceFolder, arcEnv, arcTestHooks, arcTokenFolder } from './azure-arc';
 export { CLOUD_SHELL_TOKEN_ROUTE, cloudShellEnv } from './cloud-shell';
 export { ENTRA_DISCOVERY_ROUTE, ENTRA_TOKEN_ROUTE, federatedToken, workloadIdentityEnv } from './entra';
 export type { FederatedTokenOptions } from './entra';

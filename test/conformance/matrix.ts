@@ -57,6 +57,8 @@ export interface Expectation {
   why?: string;
   /** The emulator does not yet answer as Azure here; the case is skipped loudly while it fails. */
   awaits?: string;
+  /** The client reads Arc key files only from the agent's real folder: run in an own mount namespace, or skip loudly. */
+  needsArcFolder?: boolean;
 }
 
 /** The user-assigned identity every user-assigned case names (the second of two, so "the only one" cannot pass by chance). */
