@@ -13,7 +13,7 @@
  * or namespaces are missing.
  */
 import { strict as assert } from 'node:assert';
-import { IMDS_TOKEN_ROUTE, ROLES, worldOf } from '../../emulator';
+import { APP_SERVICE_LEGACY_TOKEN_ROUTE, IMDS_TOKEN_ROUTE, legacyDateForm, ROLES, worldOf } from '../../emulator';
 import type { AzureEmulator } from '../../emulator';
 import { AzureCliResult, netnsUnavailable, runAzureCli } from '../helpers/clients';
 import { useEmulator } from '../helpers/emulator';
@@ -91,5 +91,19 @@ describe('conformance: the Azure CLI (az login --identity, az account get-access
 
   it('MSI_ENDPOINT + MSI_SECRET (the CLI POSTs there), user-assigned by client ID', async () => {
     assertToken(await signIn(sourceEnvOf(emu, 'appService2017'), target(emu).clientId, false), 'user', 'userAssignedIdentity');
+  });
+
+  it('App Service on Linux (APPSETTING_WEBSITE_SITE_NAME too): the CLI GETs {MSI_ENDPOINT}/?resource=… with api-version 2017-09-01 and reads the Linux date form, system-assigned', async () => {
+    // Azure CLI 2.45 parses only the Linux form of expires_on ("%m/%d/%Y %H:%M:%S %z"): on the Windows form it fails with a ValueError.
+    legacyDateForm(emu, 'linux');
+    const before = emu.received(APP_SERVICE_LEGACY_TOKEN_ROUTE).length;
+    try {
+      assertToken(await signIn({ ...sourceEnvOf(emu, 'appService2017'), APPSETTING_WEBSITE_SITE_NAME: 'app-agents' }, undefined, false), 'system', 'systemAssignedIdentity');
+    } finally {
+      legacyDateForm(emu, 'windows');
+    }
+    const asked = emu.received(APP_SERVICE_LEGACY_TOKEN_ROUTE).slice(before);
+    assert.ok(asked.length >= 1, 'the CLI asked the 2017-09-01 protocol');
+    assert.match(asked[0].url, /\/\?resource=/, 'with a slash before the query, as App Service accepts');
   });
 });
