@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, imdsEnv, ROLES, startEmulator, worldOf } from '../emulator';
 import { acquireToken } from '../src/core/acquire';
+import { parseAudience } from '../src/core/audience';
 import { watchEmulator } from './helpers/scan';
 
 describe('the emulator as Azure', () => {
@@ -15,8 +16,8 @@ describe('the emulator as Azure', () => {
   before(async () => {
     emu = await startEmulator();
     watchEmulator(emu);
-    arm = (await acquireToken({ audience: 'https://management.azure.com/', env: imdsEnv(emu) })).token;
-    vault = (await acquireToken({ audience: 'https://vault.azure.net', env: imdsEnv(emu) })).token;
+    arm = (await acquireToken({ audience: parseAudience('https://management.azure.com/'), env: imdsEnv(emu) })).token;
+    vault = (await acquireToken({ audience: parseAudience('https://vault.azure.net'), env: imdsEnv(emu) })).token;
   });
   after(() => emu.stop());
 

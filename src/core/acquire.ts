@@ -3,7 +3,7 @@
  * retries under one deadline, reads the answer and the token's claims.
  * This is the one entry point the tasks and the command line call.
  */
-import { parseAudience } from './audience';
+import type { Audience } from './audience';
 import { Cloud, CLOUDS } from './clouds';
 import { ManagedIdentityError } from './errors';
 import type { Message } from './messages';
@@ -17,11 +17,11 @@ import type { AccessToken, OutgoingRequest, SourceTestHooks, TokenRequestContext
 import { parseTokenResponse, refusal } from './token-response';
 
 export interface AcquireOptions {
-  /** The audience input: a preset name, resource URI, App ID URI, GUID or one /.default scope. */
-  audience: string;
+  /** The audience, parsed where it came in (parseAudience, with the same cloud). */
+  audience: Audience;
   identity?: IdentitySelector;
   cloud?: Cloud;
-  /** Which token source to use: 'auto' (default) detects it from the environment, first match wins. */
+  /** Which token source to use, parsed where it came in (parseIdentitySource): 'auto' (default) detects it from the environment, first match wins. */
   identitySource?: IdentitySourceChoice;
   /** The agent's proxy and TLS settings, for the one source that leaves the machine (workload identity's Entra ID endpoint). */
   network?: NetworkSettings;
@@ -58,7 +58,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const clock = options.clock ?? realClock;
   const identity = options.identity ?? SYSTEM_ASSIGNED;
   const cloud = options.cloud ?? CLOUDS.AzureCloud;
-  const { resource } = parseAudience(options.audience, cloud);
+  const { resource } = options.audience;
   const timeoutSeconds = options.timeoutSeconds ?? 120;
   const deadline = clock.now() + timeoutSeconds * 1000;
   const hooks = options.testHooks ?? {};

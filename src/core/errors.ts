@@ -8,6 +8,11 @@ import { MessageKey, formatMessage } from './messages';
 export type ErrorKind =
   /** The user gave an input the core cannot use; nothing was sent. */
   | 'badInput'
+  /**
+   * The host's environment is set up wrongly (a malformed endpoint variable, a missing
+   * Service Fabric thumbprint, a forced source whose variables are absent); nothing was sent.
+   */
+  | 'hostSetup'
   /** No managed identity endpoint answered. */
   | 'noEndpoint'
   /** The endpoint answered and refused (identity not found, unknown audience, …). */

@@ -12,7 +12,8 @@ import { isoFromEpochSeconds } from './expiry';
 import type { HttpResponse } from './http';
 import { asBoolean, asList, asNumber, asObject, asString, asStrings } from './json';
 import { isResourceGroupName } from './resources';
-import { assertBearerUrl, collectPages, getWithToken, isLoopbackHost, jsonBody, pageOf, RestOptions, serviceError } from './rest';
+import { assertBearerUrl, collectPages, getWithToken, jsonBody, pageOf, RestOptions, serviceError } from './rest';
+import { isLoopbackHost } from './url';
 import { sanitize } from './token-response';
 
 export const KEY_VAULT_DATA_API_VERSION = '7.6';

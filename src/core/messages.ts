@@ -50,6 +50,8 @@ export const MESSAGES = {
     'The %s endpoint cannot select a user-assigned identity by %s. Use %s, or choose another identitySource.',
   WorkloadIdentityTenantInvalid:
     "AZURE_TENANT_ID '%s' is not a tenant ID (GUID) or domain name. Set it to the directory (tenant) ID of the workload identity.",
+  AuthorityNotHttps:
+    "%s is '%s', not an https URL. The federated token (AZURE_FEDERATED_TOKEN_FILE) is only sent to Microsoft Entra ID over https (plain http only to a loopback address); nothing was sent. Set AZURE_AUTHORITY_HOST to the https authority of your cloud, for example https://login.microsoftonline.com, or unset it.",
   FederatedTokenFileUnreadable:
     "The federated token file '%s' (AZURE_FEDERATED_TOKEN_FILE) cannot be read or is empty (%s). Check that the service account token volume is mounted into the agent's pod.",
   EntraIssuerMismatch:

@@ -30,12 +30,13 @@ async function main(): Promise<void> {
   const variableName = readVariableName();
   const { identity, timeoutSeconds, identitySource } = readIdentityInputs();
   const cloud = readCloud();
-  const options = readToolOptions(audienceInput, parseAudience(audienceInput, cloud));
+  const audience = parseAudience(audienceInput, cloud);
+  const options = readToolOptions(audienceInput, audience);
   const az = options.azLogin ? findAz() : undefined;
 
   const started = Date.now();
   const network = readAgentNetwork();
-  const result = await acquireToken({ audience: audienceInput, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
+  const result = await acquireToken({ audience, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
   console.log(tl.loc('TokenAcquired', result.requestedResource, Date.now() - started, result.sourceLabel, describeIdentity(result.identity)));
   showClaims(result);

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, imdsEnv, KEYVAULT_ROUTES, ROLES, startEmulator, worldOf } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import type { ArmClient } from '../../src/core/arm';
 import { ManagedIdentityError } from '../../src/core/errors';
 import {
@@ -143,7 +144,7 @@ describe('Key Vault', () => {
       resource: 'https://vault.azure.net',
       tokenFor: async (resource) => {
         tokensAskedFor.push(resource);
-        return (await acquireToken({ audience: resource, env: imdsEnv(emu) })).token;
+        return (await acquireToken({ audience: parseAudience(resource), env: imdsEnv(emu) })).token;
       },
       objectId: emu.machine.systemAssigned!.objectId,
       retryPolicy: { baseDelayMs: 10 },

@@ -178,7 +178,7 @@ describe('ManagedIdentityToken@1', () => {
     });
 
     for (const [what, inputs, env, pattern] of [
-      ['an unknown identitySource', { identitySource: 'vm' }, {}, /identitySource has the value 'vm'.*auto, workloadIdentity/],
+      ['an unknown identitySource', { identitySource: 'vm' }, {}, /identitySource 'vm' is not one of: auto, workloadIdentity/],
       ['a user-assigned identity on Cloud Shell', { identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' }, 'cloudShell', /Cloud Shell.*cannot select a user-assigned identity by client ID\. Use identityType systemAssigned/],
       ['a forced source the agent lacks', { identitySource: 'serviceFabric' }, {}, /identitySource is serviceFabric, but .* lacks IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT/],
     ] as const) {
