@@ -14,7 +14,7 @@ import type { NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
 import { IdentitySourceChoice, selectSource } from './sources/select';
 import type { AccessToken, OutgoingRequest, SourceTestHooks, TokenRequestContext, TokenSource } from './sources/types';
-import { parseTokenResponse, refusal } from './token-response';
+import { errorText, parseTokenResponse, refusal } from './token-response';
 
 export interface AcquireOptions {
   /** The audience, parsed where it came in (parseAudience, with the same cloud). */
@@ -85,15 +85,12 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
       return networkFailure(source, e, probing, timeoutSeconds);
     }
     if (res.status >= 200 && res.status < 300) return { ok: true, value: parseTokenResponse(source.label, res, clock.now()) };
-    const error = source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource);
-    return {
-      ok: false,
-      error,
-      retryable: source.retryStatus(res.status),
-      reason: `HTTP ${res.status}`,
-      retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()),
-      gone: res.status === 410,
-    };
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock.now());
+    // Should this be the last answer (the retries or the time run out), it is what the error names: a timeout only when nothing answered.
+    const error = isThrottling(res.status, retryAfterMs)
+      ? throttled(source.label, res, retryAfterMs, deadline - clock.now())
+      : (source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource));
+    return { ok: false, error, retryable: source.retryStatus(res.status), reason: `HTTP ${res.status}`, retryAfterMs, gone: res.status === 410 };
   };
 
   const token = await retrying(attempt, {
@@ -101,10 +98,6 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     clock,
     policy: options.retryPolicy,
     onRetry: (event) => options.onRetry?.({ ...event, source: source.name }),
-    onDeadline: (last) =>
-      last instanceof ManagedIdentityError && last.kind !== 'refused'
-        ? last
-        : new ManagedIdentityError('timeout', 'EndpointTimeout', source.label, timeoutSeconds),
   });
 
   const claims = decodeJwtClaims(token.token);
@@ -118,6 +111,17 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     warnings: identityMismatch(prepared.names, claims),
     endpoint: prepared.http.url.split('?')[0],
   };
+}
+
+/** 429, or 503 with a Retry-After: the endpoint asks this machine to slow down. */
+function isThrottling(status: number, retryAfterMs: number | undefined): boolean {
+  return status === 429 || (status === 503 && retryAfterMs !== undefined);
+}
+
+/** Throttling, with the wait it asked for and the time that was left: the advice is more time, or fewer requests. */
+function throttled(label: string, res: HttpResponse, retryAfterMs: number | undefined, leftMs: number): ManagedIdentityError {
+  const wait = retryAfterMs === undefined ? 'none' : `${Math.ceil(retryAfterMs / 1000)} seconds`;
+  return new ManagedIdentityError('timeout', 'EndpointThrottled', label, res.status, errorText(res), wait, Math.max(0, Math.floor(leftMs / 1000)));
 }
 
 function networkFailure(source: TokenSource, e: HttpNetworkError, probing: boolean, timeoutSeconds: number): Attempt<AccessToken> {

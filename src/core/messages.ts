@@ -22,6 +22,8 @@ export const MESSAGES = {
     'No managed identity endpoint answered (%s: %s). Run this task on an Azure-hosted agent (VM, scale set, Container Apps, App Service, AKS, Arc) that has a managed identity enabled.',
   EndpointTimeout:
     'The managed identity endpoint (%s) did not answer within %s seconds. Check that the agent can reach it, or raise timeoutSeconds.',
+  EndpointThrottled:
+    'The %s endpoint is throttling the token requests: its last answer was HTTP %s (%s; Retry-After: %s) with %s seconds of timeoutSeconds left. Raise timeoutSeconds so the task can wait as long as the endpoint asks, or run fewer parallel jobs on this machine: they share its managed identity endpoint\'s request limit.',
   IdentityNotFound:
     'The %s endpoint says: %s. Enable a system-assigned identity on this VM or scale set (Identity blade), or assign the user-assigned identity you asked for and select it with identityType userAssigned.',
   MultipleIdentities:

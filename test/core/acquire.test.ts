@@ -112,6 +112,42 @@ describe('acquireToken on IMDS', () => {
     assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 2);
   });
 
+  describe('throttling is reported as throttling, a timeout only when nothing answered', () => {
+    // A clock whose sleeps pass at once: the waits are measured on it, not waited for.
+    const fakeClock = () => {
+      let now = Date.now();
+      return { now: () => now, sleep: async (ms: number) => void (now += ms) };
+    };
+
+    for (const status of [429, 503]) {
+      it(`ends at once on HTTP ${status} whose Retry-After is longer than the time left, naming the answer, the wait and the time left`, async () => {
+        emu.faults.script(IMDS_TOKEN_ROUTE, { status, headers: { 'Retry-After': '600' }, body: { error: 'too_many_requests', error_description: 'slow down' } }, 5);
+        const e = await failure({ audience: parseAudience('AzureResourceManager'), env, clock: fakeClock(), timeoutSeconds: 120 });
+        assert.equal(e.key, 'EndpointThrottled');
+        assert.equal(e.kind, 'timeout');
+        assert.match(e.message, new RegExp(`throttling the token requests: its last answer was HTTP ${status} \\(too_many_requests: slow down; Retry-After: 600 seconds\\) with 1[12]\\d seconds of timeoutSeconds left`));
+        assert.match(e.message, /Raise timeoutSeconds.*fewer parallel jobs on this machine/);
+        assert.doesNotMatch(e.message, /did not answer/);
+        assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 1);
+      });
+    }
+
+    it('names a 429 without Retry-After that outlasts the retries as throttling too', async () => {
+      emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, body: { error: 'too_many_requests' } }, 10);
+      const e = await failure({ audience: parseAudience('AzureResourceManager'), env, retryPolicy: FAST });
+      assert.equal(e.key, 'EndpointThrottled');
+      assert.match(e.message, /HTTP 429 \(too_many_requests; Retry-After: none\)/);
+    });
+
+    it('names the last answer (HTTP 500), not a timeout, when the back-off outlasts the time left', async () => {
+      emu.faults.script(IMDS_TOKEN_ROUTE, { status: 500, body: { error: 'server_error', error_description: 'broken' } }, 10);
+      const e = await failure({ audience: parseAudience('AzureResourceManager'), env, clock: fakeClock(), timeoutSeconds: 5 });
+      assert.equal(e.key, 'EndpointRefused');
+      assert.match(e.message, /HTTP 500: server_error: broken/);
+      assert.ok(emu.received(IMDS_TOKEN_ROUTE).length < 6, 'the deadline, not the retry budget, ended it');
+    });
+  });
+
   it('gives up after the retry budget with the last error', async () => {
     emu.faults.script(IMDS_TOKEN_ROUTE, { status: 500, body: { error: 'server_error', error_description: 'broken' } }, 10);
     const e = await failure({ audience: parseAudience('AzureResourceManager'), env, retryPolicy: FAST });
