@@ -10,6 +10,7 @@ import type { Message } from './messages';
 import { DEFAULT_MAX_BYTES, HttpNetworkError, HttpResponse, nothingThere, pinFailure, sendBefore } from './http';
 import { describeIdentity, IdentitySelector, SYSTEM_ASSIGNED } from './identity';
 import { clientIdOf, decodeJwtClaims, TokenClaims } from './jwt';
+import { checkLifetime } from './lifetime';
 import type { NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
 import { IdentitySourceChoice, selectSource } from './sources/select';
@@ -100,6 +101,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     onRetry: (event) => options.onRetry?.({ ...event, source: source.name }),
   });
 
+  const lifetime = checkLifetime(source.label, token.expiresOn, clock.now());
   const claims = decodeJwtClaims(token.token);
   return {
     ...token,
@@ -108,7 +110,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     sourceLabel: source.label,
     identity: prepared.names,
     claims,
-    warnings: identityMismatch(prepared.names, claims),
+    warnings: [...lifetime, ...identityMismatch(prepared.names, claims)],
     endpoint: prepared.http.url.split('?')[0],
   };
 }

@@ -40,6 +40,10 @@ export const MESSAGES = {
     "The %s endpoint answered with an expiry the task cannot read ('%s'). Report this with the host type.",
   ResponseTooLarge:
     'The %s endpoint answered with more than %s bytes; the response was refused. Check that the endpoint variables point at a managed identity endpoint.',
+  TokenExpired:
+    "The %s endpoint gave a token that expired at %s, before this machine's time (%s). The endpoint's token cache or this machine's clock is wrong: check the clock's time synchronisation (on the agent machine and its host), then run again.",
+  TokenExpiresSoon:
+    'The token expires at %s, in %s seconds: later steps may not be able to use it. Endpoints refresh tokens well before they expire, so the endpoint\'s token cache or this machine\'s clock may be wrong; check the clock, or get the token again right before the step that needs it.',
   IdentityMismatch:
     'The token names identity %s, not the %s that was asked for. Check identityIdType and identityId, and which identities are assigned to this machine.',
   IdentitySourceInvalid:

@@ -11,6 +11,7 @@ import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { parseAudience } from '../../src/core/audience';
 import { describeIdentity } from '../../src/core/identity';
 import { claimLines } from '../../src/core/jwt';
+import { minutesLeft } from '../../src/core/lifetime';
 import { closeHttpAgents } from '../../src/core/http';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { TokenFacts, tokenFacts } from '../../src/core/token-facts';
@@ -112,7 +113,7 @@ function publish(name: string, result: TokenResult, facts: TokenFacts): Variable
     tl.setVariable(`${name}.${suffix}`, value, false, true);
     rows.push({ name: `${name}.${suffix}`, secret: false, holds: value });
   }
-  const minutes = Math.round((result.expiresOn.getTime() - Date.now()) / 60000);
+  const minutes = minutesLeft(result.expiresOn, Date.now());
   console.log(tl.loc('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', ')));
   console.log(tl.loc('ExpiresOn', result.expiresOn.toISOString(), minutes));
   console.log(tl.loc('UseInScript', name, envVariableName(name)));

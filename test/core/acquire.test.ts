@@ -211,6 +211,40 @@ describe('acquireToken on IMDS', () => {
     assert.deepEqual(await res.json(), { error: 'bad_request_102', error_description: 'Required metadata header not specified' });
   });
 
+  describe("the token's lifetime", () => {
+    const answer = (lifetimeSeconds: number) => {
+      const exp = Math.floor(Date.now() / 1000) + lifetimeSeconds;
+      const a = emu.machine.systemAssigned!;
+      const minted = emu.mint({ audience: 'https://management.azure.com/', clientId: a.clientId, objectId: a.objectId, miResourceId: a.resourceId });
+      emu.faults.script(IMDS_TOKEN_ROUTE, { status: 200, body: { access_token: minted.token, expires_on: String(exp), token_type: 'Bearer' } });
+      return new Date(exp * 1000).toISOString();
+    };
+
+    it("fails on a token that has already expired, naming the expiry and the endpoint's cache or the clock", async () => {
+      const expiry = answer(-90);
+      const e = await failure({ audience: parseAudience('AzureResourceManager'), env });
+      assert.equal(e.key, 'TokenExpired');
+      assert.equal(e.kind, 'badResponse');
+      assert.ok(e.message.includes(`expired at ${expiry}`), e.message);
+      assert.match(e.message, /token cache or this machine's clock is wrong/);
+      assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 1, 'not retried: another try would not mend a clock');
+    });
+
+    it('warns about a token that expires within 5 minutes: later steps may not be able to use it', async () => {
+      const expiry = answer(240);
+      const result = await acquireToken({ audience: parseAudience('AzureResourceManager'), env });
+      assert.deepEqual(result.warnings.map((w) => w.key), ['TokenExpiresSoon']);
+      assert.equal(result.warnings[0].args[0], expiry);
+      assert.ok(Number(result.warnings[0].args[1]) > 200 && Number(result.warnings[0].args[1]) <= 240);
+    });
+
+    it('says nothing about a token with more than 5 minutes left', async () => {
+      answer(600);
+      const result = await acquireToken({ audience: parseAudience('AzureResourceManager'), env });
+      assert.deepEqual(result.warnings, []);
+    });
+  });
+
   it('warns when the token is for another identity than asked', async () => {
     const [a, b] = emu.machine.userAssigned;
     const minted = emu.mint({ audience: 'https://management.azure.com/', clientId: b.clientId, objectId: b.objectId, miResourceId: b.resourceId });
