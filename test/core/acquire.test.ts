@@ -173,6 +173,36 @@ describe('acquireToken on IMDS', () => {
     assert.ok(Date.now() - started < 2000);
   });
 
+  describe("'no managed identity here' in all its forms", () => {
+    // Docker Desktop's proxy answers for 169.254.169.254 where there is no IMDS. The bodies are those azure-identity
+    // for Python (test_imds_request_failure_docker_desktop: JSON {error}, endings network, host and foo) and
+    // Azure.Identity for .NET (ManagedIdentityCredentialTests: the plain text) test with.
+    const text = (ending: string) =>
+      `connecting to 169.254.169.254:80: connecting to 169.254.169.254:80: dial tcp 169.254.169.254:80: connectex: A socket operation was attempted to an unreachable ${ending}.`;
+    for (const [what, body] of [
+      ['plain text, unreachable network', text('network')],
+      ['plain text, unreachable host', text('host')],
+      ['JSON {error}, unreachable network', { error: text('network') }],
+      ['JSON {error}, unreachable foo', { error: text('foo') }],
+    ] as const) {
+      it(`reads IMDS answering 403 with ${what} as no endpoint, with the advice for an unreachable IMDS`, async () => {
+        emu.faults.script(IMDS_TOKEN_ROUTE, { status: 403, body });
+        const e = await failure({ audience: parseAudience('AzureResourceManager'), env });
+        assert.equal(e.kind, 'noEndpoint');
+        assert.equal(e.key, 'NoEndpoint');
+        assert.match(e.message, /^No managed identity endpoint answered \(http:\/\/127\.0\.0\.1:\d+: HTTP 403 from a proxy, not IMDS: .*unreachable.*Azure-hosted agent/);
+        assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 1);
+      });
+    }
+
+    it('still reads any other 403 as a refusal', async () => {
+      emu.faults.script(IMDS_TOKEN_ROUTE, { status: 403, body: { error: 'forbidden', error_description: 'Access denied' } });
+      const e = await failure({ audience: parseAudience('AzureResourceManager'), env });
+      assert.equal(e.kind, 'refused');
+      assert.equal(e.key, 'EndpointRefused');
+    });
+  });
+
   it('refuses a body that is not JSON without echoing it', async () => {
     emu.faults.script(IMDS_TOKEN_ROUTE, { status: 200, body: 'access_token=eyJsecret.secret.secret' });
     const e = await failure({ audience: parseAudience('AzureResourceManager'), env });
