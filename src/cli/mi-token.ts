@@ -45,12 +45,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     if (e instanceof UsageError || (isManagedIdentityError(e) && e.kind === 'badInput')) {
-      say(isManagedIdentityError(e) ? formatMessage(e.key, e.args) : e.message);
+      say(e.message);
       io.stderr(`\n${usage()}`);
       return EXIT.usage;
     }
     if (isManagedIdentityError(e)) {
-      say(formatMessage(e.key, e.args));
+      // Its message: the advice, and the service's support IDs when it gave any.
+      say(e.message);
       return EXIT_BY_KIND[e.kind];
     }
     if (e instanceof FileError) {

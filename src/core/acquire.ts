@@ -15,7 +15,7 @@ import type { NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
 import { IdentitySourceChoice, selectSource } from './sources/select';
 import type { AccessToken, OutgoingRequest, SourceTestHooks, TokenRequestContext, TokenSource } from './sources/types';
-import { errorText, parseTokenResponse, refusal } from './token-response';
+import { errorText, parseTokenResponse, refusal, withSupport } from './token-response';
 
 export interface AcquireOptions {
   /** The audience, parsed where it came in (parseAudience, with the same cloud). */
@@ -85,12 +85,15 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
       if (!(e instanceof HttpNetworkError)) throw e;
       return networkFailure(source, e, probing, timeoutSeconds);
     }
-    if (res.status >= 200 && res.status < 300) return { ok: true, value: parseTokenResponse(source.label, res, clock.now()) };
+    if (res.status >= 200 && res.status < 300) return { ok: true, value: keepingSupport(res, () => parseTokenResponse(source.label, res, clock.now())) };
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock.now());
     // Should this be the last answer (the retries or the time run out), it is what the error names: a timeout only when nothing answered.
-    const error = isThrottling(res.status, retryAfterMs)
-      ? throttled(source.label, res, retryAfterMs, deadline - clock.now())
-      : (source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource));
+    const error = withSupport(
+      isThrottling(res.status, retryAfterMs)
+        ? throttled(source.label, res, retryAfterMs, deadline - clock.now())
+        : (source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource)),
+      res,
+    );
     return { ok: false, error, retryable: source.retryStatus(res.status), reason: `HTTP ${res.status}`, retryAfterMs, gone: res.status === 410 };
   };
 
@@ -113,6 +116,15 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     warnings: [...lifetime, ...identityMismatch(prepared.names, claims)],
     endpoint: prepared.http.url.split('?')[0],
   };
+}
+
+/** Runs a reading of the answer; its error keeps the answer's support IDs. */
+function keepingSupport<T>(res: HttpResponse, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw e instanceof ManagedIdentityError ? withSupport(e, res) : e;
+  }
 }
 
 /** 429, or 503 with a Retry-After: the endpoint asks this machine to slow down. */

@@ -26,6 +26,8 @@ export class ManagedIdentityError extends Error {
   readonly kind: ErrorKind;
   readonly key: MessageKey;
   readonly args: readonly string[];
+  /** The service's correlation or request IDs ("x-ms-request-id …"), kept for a support case; undefined when it gave none. */
+  support?: string;
 
   constructor(kind: ErrorKind, key: MessageKey, ...args: Array<string | number>) {
     const text = args.map(String);
@@ -34,6 +36,13 @@ export class ManagedIdentityError extends Error {
     this.kind = kind;
     this.key = key;
     this.args = text;
+  }
+
+  /** Keeps the service's IDs with the error, and in its message (see SupportDetails). */
+  addSupport(details: string): this {
+    this.support = details;
+    this.message = `${this.message} ${formatMessage('SupportDetails', [details])}`;
+    return this;
   }
 }
 

@@ -32,6 +32,7 @@ export const MESSAGES = {
     "The %s endpoint does not know the audience '%s' (%s). Check the spelling, or use the application ID GUID or App ID URI of the API you want to call.",
   EndpointRefused:
     'The %s endpoint refused the token request with HTTP %s: %s. Check the identity selection and the audience; run with system.debug=true for the full exchange.',
+  SupportDetails: 'Support details (give them to Azure support if you open a case): %s.',
   ResponseNotJson:
     'The %s endpoint answered HTTP %s with a body that is not JSON (%s bytes). The body is not shown as it may hold a token; run with system.debug=true to see its shape.',
   ResponseNoToken:

@@ -106,6 +106,9 @@ describe('Resource Manager client', () => {
       assert.equal(e.key, 'ArmAuthorizationFailed');
       assert.deepEqual(e.args.slice(0, 4), [uai.objectId, 'Microsoft.Resources/subscriptions/resourceGroups/read', group, 'Reader']);
       assert.match(e.message, /az role assignment create --assignee-object-id \S+ --assignee-principal-type ServicePrincipal --role "Reader" --scope \/subscriptions\//);
+      // Resource Manager's request IDs, for a support case (the same GUID twice is shown once).
+      assert.match(e.support ?? '', /^x-ms-request-id [0-9a-f-]{36}$/);
+      assert.ok(e.message.endsWith(`: ${e.support}.`));
     });
 
     it('InvalidAuthenticationTokenAudience: choose the cloud or armAudience', async () => {

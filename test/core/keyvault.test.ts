@@ -212,7 +212,10 @@ describe('Key Vault', () => {
       worldOf(emu).addVault({ name: 'kv-rbac', rbac: true, secrets: 2 });
       const e = await refusal('kv-rbac');
       assert.equal(e.key, 'KeyVaultForbiddenByRbac');
-      assert.match(e.message, /Key Vault Secrets User.*--scope \/subscriptions\/.*\/vaults\/kv-rbac$/);
+      assert.match(e.message, /Key Vault Secrets User.*--scope \/subscriptions\/.*\/vaults\/kv-rbac Support details/);
+      // Key Vault's request ID, for a support case.
+      assert.match(e.support ?? '', /^x-ms-request-id [0-9a-f-]{36}$/);
+      assert.ok(e.message.endsWith(`Support details (give them to Azure support if you open a case): ${e.support}.`));
     });
 
     it('access-policy mode without List: AccessDenied, with the policy to add', async () => {

@@ -177,6 +177,16 @@ describe('ManagedIdentityToken@1', () => {
       assert.equal(emu.received(APP_SERVICE_TOKEN_ROUTE).length, 0);
     });
 
+    it("fails with App Service's correlation ID in the message, for a support case", async () => {
+      const run = await runTokenTask(
+        emu,
+        { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' },
+        { env: appServiceEnv(emu) },
+      );
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', /App Service.*Support details \(give them to Azure support if you open a case\): correlationId [0-9a-f-]{36}\.$/);
+    });
+
     for (const [what, inputs, env, pattern] of [
       ['an unknown identitySource', { identitySource: 'vm' }, {}, /identitySource 'vm' is not one of: auto, workloadIdentity/],
       ['a user-assigned identity on Cloud Shell', { identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' }, 'cloudShell', /Cloud Shell.*cannot select a user-assigned identity by client ID\. Use identityType systemAssigned/],
