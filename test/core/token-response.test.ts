@@ -1,15 +1,15 @@
 /**
- * Support details: the correlation and request IDs a service gives with a
+ * What token-response.ts reads of an answer for messages. Support details: the correlation and request IDs a service gives with a
  * refusal stay in the error (a support case needs them); nothing else of the
  * answer goes that way, and never a token.
  */
 import { strict as assert } from 'node:assert';
-import { APP_SERVICE_TOKEN_ROUTE, AzureEmulator, SERVICE_FABRIC_TOKEN_ROUTE, startEmulator } from '../../emulator';
+import { APP_SERVICE_TOKEN_ROUTE, AzureEmulator, SERVICE_FABRIC_TOKEN_ROUTE } from '../../emulator';
 import { userAssigned } from '../../src/core/identity';
 import type { HttpResponse } from '../../src/core/http';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { supportDetails } from '../../src/core/token-response';
-import { watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
 import { failure, sourceOptions } from '../helpers/sources';
 
 const res = (body: unknown, headers: Record<string, string> = {}): HttpResponse => ({ status: 400, headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -40,14 +40,10 @@ describe('support details', () => {
 
   describe('in the errors of the token sources', () => {
     let emu: AzureEmulator;
-    beforeEach(async () => {
-      emu = await startEmulator({ userAssigned: ['agents'] });
-      watchEmulator(emu);
+    useEmulator({ userAssigned: ['agents'] }, (e) => {
+      emu = e;
     });
-    afterEach(async () => {
-      await emu.stop();
-      await closeNetworkDispatchers();
-    });
+    afterEach(() => closeNetworkDispatchers());
 
     it("keeps App Service's correlationId in the refusal", async () => {
       const e = await failure(sourceOptions(emu, 'appService', { identity: userAssigned('clientId', '0f0f0f0f-1111-4222-8333-444444444444') }));
