@@ -51,6 +51,25 @@ describe('ManagedIdentityToken@1', () => {
     assert.ok(!run.log.includes(payload) && !run.log.includes(signature));
   });
 
+  describe("the token's lifetime", () => {
+    it('warns about a token with less than 5 minutes left, and logs the minutes it has', async () => {
+      emu.machine.tokenLifetimeSeconds = 240;
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.match(run.log, /##\[warning\]The token expires at \S+, in \d+ seconds: later steps may not be able to use it/);
+      assert.match(run.log, /\(in [34] minutes\)/);
+    });
+
+    it('fails on a token that has already expired, and logs no negative lifetime', async () => {
+      emu.machine.tokenLifetimeSeconds = -120;
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', /gave a token that expired at .*token cache or this machine's clock is wrong/);
+      assert.doesNotMatch(run.log, /in -\d+ minutes/);
+      assert.equal(run.variables.get('ManagedIdentityToken'), undefined, 'no variable holds the expired token');
+    });
+  });
+
   it('logs the helpful claims and never the token', async () => {
     const run = await runTokenTask(emu, { audience: 'AzureDevOps', variableName: 'AdoToken' });
     assert.equal(run.result, 'Succeeded');
