@@ -74,6 +74,8 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const sendOne = (req: OutgoingRequest, probing: boolean): Promise<HttpResponse> =>
     sendBefore(req, { deadline, now: clock.now(), requestTimeoutMs, probeConnectMs: probing ? probeTimeoutMs : undefined });
 
+  /** The error of the last answer received: what the final error names, even when a later attempt got no answer. */
+  let lastAnswer: ManagedIdentityError | undefined;
   const attempt = async (n: number): Promise<Attempt<AccessToken>> => {
     const probing = probe && n === 1;
     let res: HttpResponse;
@@ -83,7 +85,9 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
       if (answer) res = await sendOne(answer, false);
     } catch (e) {
       if (!(e instanceof HttpNetworkError)) throw e;
-      return networkFailure(source, e, probing, timeoutSeconds);
+      const failed = networkFailure(source, e, probing, timeoutSeconds);
+      // A timeout or "no endpoint" message only when nothing answered.
+      return !failed.ok && failed.retryable && lastAnswer ? { ...failed, error: lastAnswer } : failed;
     }
     if (res.status >= 200 && res.status < 300) return { ok: true, value: keepingSupport(res, () => parseTokenResponse(source.label, res, clock.now())) };
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock.now());
@@ -94,6 +98,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
         : (source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource)),
       res,
     );
+    lastAnswer = error;
     return { ok: false, error, retryable: source.retryStatus(res.status), reason: `HTTP ${res.status}`, retryAfterMs, gone: res.status === 410 };
   };
 

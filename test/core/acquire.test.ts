@@ -134,6 +134,14 @@ describe('acquireToken on IMDS', () => {
       assert.match(e.message, /HTTP 429 \(too_many_requests; Retry-After: none\)/);
     });
 
+    it('names the last answer (HTTP 500), not a timeout, when later attempts got no answer', async () => {
+      emu.faults.script(IMDS_TOKEN_ROUTE, [{ status: 500, body: { error: 'server_error', error_description: 'broken' } }, ...Array.from({ length: 20 }, () => ({ hang: true }))]);
+      const e = await failure({ audience: parseAudience('AzureResourceManager'), env, requestTimeoutMs: 100, timeoutSeconds: 1, retryPolicy: FAST });
+      assert.equal(e.key, 'EndpointRefused');
+      assert.match(e.message, /HTTP 500: server_error: broken/);
+      assert.ok(emu.received(IMDS_TOKEN_ROUTE).length >= 2);
+    });
+
     it('names the last answer (HTTP 500), not a timeout, when the back-off outlasts the time left', async () => {
       emu.faults.script(IMDS_TOKEN_ROUTE, { status: 500, body: { error: 'server_error', error_description: 'broken' } }, 10);
       const e = await failure({ audience: parseAudience('AzureResourceManager'), env, clock: fakeClock(), timeoutSeconds: 5 });
