@@ -143,8 +143,9 @@ Options:
   --version           show the version
 
 stdout holds the output and nothing else; messages go to stderr, one line each.
-Exit codes: 0 success; 2 bad arguments; 3 no managed identity endpoint; 4 the
-endpoint refused (identity not found, wrong ID, unknown audience, bad answer);
-5 timed out or throttled; 1 anything else (for example the file cannot be written).
+Exit codes: 0 success; 2 bad arguments; 3 no managed identity endpoint, or this
+host's endpoint set up wrongly; 4 the endpoint refused (identity not found,
+wrong ID, unknown audience, bad answer); 5 timed out or throttled; 1 anything
+else (for example the file cannot be written).
 `;
 }
