@@ -92,14 +92,14 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     if (res.status >= 200 && res.status < 300) return { ok: true, value: keepingSupport(res, () => parseTokenResponse(source.label, res, clock.now())) };
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock.now());
     // Should this be the last answer (the retries or the time run out), it is what the error names: a timeout only when nothing answered.
-    const error = withSupport(
-      isThrottling(res.status, retryAfterMs)
-        ? throttled(source.label, res, retryAfterMs, deadline - clock.now())
-        : (source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource)),
-      res,
-    );
+    const retryable = source.retryStatus(res.status);
+    const mapped = isThrottling(res.status, retryAfterMs)
+      ? throttled(source.label, res, retryAfterMs, deadline - clock.now())
+      : (source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource));
+    // An answer that is retried because it usually passes, without advice of its own: say so, not "refused".
+    const error = withSupport(retryable && mapped.key === 'EndpointRefused' ? kept(source.label, res) : mapped, res);
     lastAnswer = error;
-    return { ok: false, error, retryable: source.retryStatus(res.status), reason: `HTTP ${res.status}`, retryAfterMs, gone: res.status === 410 };
+    return { ok: false, error, retryable, reason: `HTTP ${res.status}`, retryAfterMs, gone: res.status === 410 };
   };
 
   const token = await retrying(attempt, {
@@ -141,6 +141,11 @@ function isThrottling(status: number, retryAfterMs: number | undefined): boolean
 function throttled(label: string, res: HttpResponse, retryAfterMs: number | undefined, leftMs: number): ManagedIdentityError {
   const wait = retryAfterMs === undefined ? 'none' : `${Math.ceil(retryAfterMs / 1000)} seconds`;
   return new ManagedIdentityError('timeout', 'EndpointThrottled', label, res.status, errorText(res), wait, Math.max(0, Math.floor(leftMs / 1000)));
+}
+
+/** A retried answer (404, 408, 5xx, IMDS's 410) that lasted until the retries or the time ran out. */
+function kept(label: string, res: HttpResponse): ManagedIdentityError {
+  return new ManagedIdentityError('timeout', 'EndpointKeptFailing', label, res.status, errorText(res));
 }
 
 function networkFailure(source: TokenSource, e: HttpNetworkError, probing: boolean, timeoutSeconds: number): Attempt<AccessToken> {

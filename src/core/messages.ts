@@ -24,6 +24,8 @@ export const MESSAGES = {
     'The managed identity endpoint (%s) did not answer within %s seconds. Check that the agent can reach it, or raise timeoutSeconds.',
   EndpointThrottled:
     'The %s endpoint is throttling the token requests: its last answer was HTTP %s (%s; Retry-After: %s) with %s seconds of timeoutSeconds left. Raise timeoutSeconds so the task can wait as long as the endpoint asks, or run fewer parallel jobs on this machine: they share its managed identity endpoint\'s request limit.',
+  EndpointKeptFailing:
+    'The %s endpoint kept answering HTTP %s (%s) until the retries or timeoutSeconds ran out. That answer usually passes (the endpoint is starting, being updated or busy): run again in a few minutes, or raise timeoutSeconds; if it persists, check that the endpoint variables point at a managed identity endpoint.',
   IdentityNotFound:
     'The %s endpoint says: %s. Enable a system-assigned identity on this VM or scale set (Identity blade), or assign the user-assigned identity you asked for and select it with identityType userAssigned.',
   MultipleIdentities:

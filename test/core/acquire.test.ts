@@ -137,25 +137,27 @@ describe('acquireToken on IMDS', () => {
     it('names the last answer (HTTP 500), not a timeout, when later attempts got no answer', async () => {
       emu.faults.script(IMDS_TOKEN_ROUTE, [{ status: 500, body: { error: 'server_error', error_description: 'broken' } }, ...Array.from({ length: 20 }, () => ({ hang: true }))]);
       const e = await failure({ audience: parseAudience('AzureResourceManager'), env, requestTimeoutMs: 100, timeoutSeconds: 1, retryPolicy: FAST });
-      assert.equal(e.key, 'EndpointRefused');
-      assert.match(e.message, /HTTP 500: server_error: broken/);
+      assert.equal(e.key, 'EndpointKeptFailing');
+      assert.match(e.message, /kept answering HTTP 500 \(server_error: broken\)/);
       assert.ok(emu.received(IMDS_TOKEN_ROUTE).length >= 2);
     });
 
     it('names the last answer (HTTP 500), not a timeout, when the back-off outlasts the time left', async () => {
       emu.faults.script(IMDS_TOKEN_ROUTE, { status: 500, body: { error: 'server_error', error_description: 'broken' } }, 10);
       const e = await failure({ audience: parseAudience('AzureResourceManager'), env, clock: fakeClock(), timeoutSeconds: 5 });
-      assert.equal(e.key, 'EndpointRefused');
-      assert.match(e.message, /HTTP 500: server_error: broken/);
+      assert.equal(e.key, 'EndpointKeptFailing');
+      assert.match(e.message, /kept answering HTTP 500 \(server_error: broken\)/);
+      assert.doesNotMatch(e.message, /did not answer/);
       assert.ok(emu.received(IMDS_TOKEN_ROUTE).length < 6, 'the deadline, not the retry budget, ended it');
     });
   });
 
-  it('gives up after the retry budget with the last error', async () => {
+  it('gives up after the retry budget with the last answer, as an answer that kept failing (not a refusal)', async () => {
     emu.faults.script(IMDS_TOKEN_ROUTE, { status: 500, body: { error: 'server_error', error_description: 'broken' } }, 10);
     const e = await failure({ audience: parseAudience('AzureResourceManager'), env, retryPolicy: FAST });
-    assert.equal(e.key, 'EndpointRefused');
-    assert.match(e.message, /HTTP 500/);
+    assert.equal(e.key, 'EndpointKeptFailing');
+    assert.equal(e.kind, 'timeout');
+    assert.match(e.message, /HTTP 500 \(server_error: broken\).*run again in a few minutes, or raise timeoutSeconds/);
     assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 6);
   });
 
