@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLeaks, scanCounts } from './scan';
+import { findForgedCommands, findLeaks, scanCounts } from './scan';
 
 const suiteTemp = mkdtempSync(join(tmpdir(), 'mi-tasks-test-'));
 // os.tmpdir() reads TMPDIR on POSIX and TEMP/TMP on Windows, at each call.
@@ -21,6 +21,8 @@ export const mochaHooks = {
     const leaks = findLeaks();
     const { outputs, tokens } = scanCounts();
     if (leaks.length) throw new Error(`Token values leaked into output:\n${leaks.join('\n')}`);
-    console.log(`  secret scan: ${tokens} minted tokens, ${outputs} outputs scanned, no leak`);
+    const forged = findForgedCommands();
+    if (forged.length) throw new Error(`Logging commands from outside reached the output unfiltered:\n${forged.join('\n')}`);
+    console.log(`  secret scan: ${tokens} minted tokens, ${outputs} outputs scanned, no leak, no forged ##vso[ command`);
   },
 };

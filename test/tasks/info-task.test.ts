@@ -76,7 +76,7 @@ describe('ManagedIdentityInfo@1', () => {
     assert.equal(statSync(join(dir, 'out')).mode & 0o777, 0o700, 'the folder the task created for it too');
     assert.deepEqual(run.outputs.get('InfoJsonPath'), { value: file, secret: false, output: true });
     const text = readFileSync(file, 'utf8');
-    recordOutput('info.json', text, emu);
+    recordOutput('info.json', text, emu, false);
     const json = JSON.parse(text) as { task: string; resources: { value: { resources: unknown[] } }; identity: { value: { objectId: string } } };
     assert.equal(json.task, 'ManagedIdentityInfo@1');
     assert.equal(json.identity.value.objectId, oid);
@@ -115,7 +115,7 @@ describe('ManagedIdentityInfo@1', () => {
     const run = await runInfoTask(emu, { sections: 'keyVault', keyVaultNames: 'kv-names', listSecretNames: 'true', outputJsonPath: join(dir, 'info.json') });
     assert.equal(run.result, 'Succeeded', run.log);
     const json = readFileSync(join(dir, 'info.json'), 'utf8');
-    recordOutput('info.json', json, emu);
+    recordOutput('info.json', json, emu, false);
     for (const s of vault.secrets) {
       assert.ok(run.log.includes(s.name) && run.summary.includes(`| ${s.name} |`) && json.includes(s.name), s.name);
       for (const text of [run.stdout, run.summary, json]) assert.ok(!text.includes(s.value));

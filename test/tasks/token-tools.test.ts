@@ -60,7 +60,7 @@ describe('ManagedIdentityToken@1 for later tools', () => {
     assert.match(run.summaries[0].title, /^Managed identity token [\w.]+$/, 'a section title without the file name');
     assert.equal(statSync(run.summaries[0].file).mode & 0o777, 0o600, "the summary file is the agent user's alone");
     const text = readFileSync(run.summaries[0].file, 'utf8');
-    recordOutput('summary', text, emu);
+    recordOutput('summary', text, emu, false);
     return text;
   }
 
