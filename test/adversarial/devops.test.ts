@@ -9,6 +9,7 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { checkAzureDevOps } from '../../src/core/devops';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { useEmulator } from '../helpers/emulator';
@@ -26,7 +27,7 @@ describe('adversarial: verifyAzureDevOps', function () {
     {},
     async (e) => {
       emu = e;
-      token = (await acquireToken({ audience: 'AzureDevOps', env: imdsEnv(emu) })).token;
+      token = (await acquireToken({ audience: parseAudience('AzureDevOps'), env: imdsEnv(emu) })).token;
     },
     { once: true },
   );

@@ -7,6 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { closeHttpAgents } from '../../src/core/http';
 import { closeNetworkDispatchers } from '../../src/core/network';
@@ -50,7 +51,7 @@ describe('adversarial: a server that accepts TCP and never speaks TLS', function
     ],
   ] as const) {
     it(`ends ${path} within timeoutSeconds: the handshake counts against the deadline`, async () => {
-      const { ms, outcome } = await timed(() => acquireToken({ audience: 'AzureResourceManager', env: env(), timeoutSeconds: DEADLINE_SECONDS }));
+      const { ms, outcome } = await timed(() => acquireToken({ audience: parseAudience('AzureResourceManager'), env: env(), timeoutSeconds: DEADLINE_SECONDS }));
       assert.ok(ms < DID_NOT_OVERRUN_MS, `took ${ms} ms with timeoutSeconds ${DEADLINE_SECONDS}`);
       assert.ok(outcome instanceof ManagedIdentityError, String(outcome));
     });
