@@ -47,7 +47,7 @@ describe('adversarial: a server that accepts TCP and never speaks TLS', function
     ["Service Fabric's pinned connection", () => ({ IDENTITY_ENDPOINT: `${silent.url}/metadata/identity/oauth2/token`, IDENTITY_HEADER: 'secret-header', IDENTITY_SERVER_THUMBPRINT: 'A'.repeat(40) })],
     [
       "workload identity's Entra exchange",
-      () => ({ AZURE_AUTHORITY_HOST: silent.url, AZURE_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47', AZURE_CLIENT_ID: '5e0b5b3c-6d2e-4f1a-9c3b-1b8f0c2d3e4f', AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile() }),
+      () => ({ AZURE_AUTHORITY_HOST: silent.url, AZURE_TENANT_ID: 'aaaabbbb-0000-cccc-1111-dddd2222eeee', AZURE_CLIENT_ID: '5e0b5b3c-6d2e-4f1a-9c3b-1b8f0c2d3e4f', AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile() }),
     ],
   ] as const) {
     it(`ends ${path} within timeoutSeconds: the handshake counts against the deadline`, async () => {

@@ -74,4 +74,15 @@ describe('adversarial: files that are not files', function () {
       assert.ok(!lstatSync(path).isFile(), 'left as it was');
     });
   }
+
+  it('echoes an outputJsonPath whose name holds a logging command inert', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'out-')), '##vso[task.complete result=Failed]x.json');
+    const run = await runPackaged('ManagedIdentityInfoV1', 'outputJsonPath with ##vso[', {
+      inputs: { cloud: 'Custom', armEndpoint: emu.url, armAudience: 'https://management.azure.com/', sections: 'identity', outputJsonPath: path },
+      env: imdsEnv(emu),
+    });
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.equal(run.commands.filter((c) => c.command === 'task.complete').length, 1);
+    assert.match(run.stdout, /##_vso\[task\.complete result=Failed\]x\.json/);
+  });
 });

@@ -112,4 +112,20 @@ describe('adversarial: the post-job step and its record', function () {
     assert.equal(azCalls().length, calls, 'no az command for a folder that is not this job\'s AZURE_CONFIG_DIR');
     assert.match(forged.log, /##\[warning\]The Azure CLI login recorded in '.*' was left alone/);
   });
+
+  it('echoes a preset AZURE_CONFIG_DIR whose name holds a logging command inert, in the step and the post-job step', async () => {
+    // The secret scan's forged-command check reads both outputs too.
+    const own = join(mkdtempSync(join(tmpdir(), 'users-azure-')), '##vso[task.prependpath]pwned\u202e');
+    mkdirSync(own);
+    const run = await main({}, { AZURE_CONFIG_DIR: own });
+    assert.equal(run.result, 'Succeeded', run.log);
+    const post = await postJob(run.taskVariables.get(RECORD), run.tempDirectory, { AZURE_CONFIG_DIR: own });
+    assert.equal(post.result, 'Succeeded', post.log);
+    for (const r of [run, post]) {
+      assert.ok(!r.commands.some((c) => c.command === 'task.prependpath'), 'no forged command obeyed');
+      // What the log shows (a command's data, the record say, may hold the name as it is: the agent does not show or obey it).
+      assert.match(r.log, /##_vso\[task\.prependpath\]pwned/);
+      assert.doesNotMatch(r.log, /\u202e/);
+    }
+  });
 });
