@@ -25,7 +25,7 @@ export interface TokenCommand {
   cloud: Cloud;
   timeoutSeconds: number;
   output: OutputFormat;
-  /** Write the output here (mode 0600, atomically) instead of stdout. */
+  /** Write the output here (private to the user, atomically) instead of stdout. */
   file?: string;
   /** Print the token's claims to stderr. */
   claims: boolean;
@@ -133,7 +133,8 @@ Options:
   --output FORMAT     token: the token alone; json: {token, expiresOn, tenantId, objectId, clientId};
                       env: export lines for eval (MI_TOKEN, MI_TOKEN_EXPIRES_ON, MI_TENANT_ID,
                       MI_OBJECT_ID, MI_CLIENT_ID) (default: token)
-  --file PATH         write the output to PATH (mode 0600, replaced atomically), not to stdout
+  --file PATH         write the output to PATH (mode 0600; on Windows the current user
+                      alone, via icacls), replaced atomically, not to stdout
   --claims            print the token's decoded claims to stderr (never the token)
   -h, --help          show this help
   --version           show the version

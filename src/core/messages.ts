@@ -72,6 +72,10 @@ export const MESSAGES = {
     "The Azure Arc key file '%s' is %s bytes, more than the %s a key file can be. It was not sent. Check the Azure Connected Machine agent's installation.",
   ArcKeyFileUnreadable:
     "The Azure Arc key file '%s' cannot be read (%s). Only administrators and the himds group may read the agent's tokens: run the agent as a user in the himds group (Linux) or as an administrator (Windows).",
+  PrivateAccessFailed:
+    "Could not make '%s' private to the agent's user %s (icacls exit %s: %s). Nothing secret was written to it. Check that the agent's user owns its temporary folder (Agent.TempDirectory) and may change permissions there.",
+  PrivateAccessNoUser:
+    "Could not tell which Windows user runs the agent (whoami /user: %s; USERNAME is not set), so no secret file was made private to it. Run the agent as a user account or service account with a profile.",
   ThumbprintMismatch:
     'The %s endpoint presented a certificate with SHA-1 thumbprint %s, not the %s in IDENTITY_SERVER_THUMBPRINT. The connection was refused before anything was sent: check that IDENTITY_ENDPOINT points at the local Service Fabric token service.',
   ThumbprintInvalid:

@@ -5,7 +5,7 @@
  * tool runner with its output marked external, so no `##vso[` command it
  * prints (a subscription name, an error text) reaches the agent.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,6 +29,7 @@ import {
 } from '../../src/core/azcli';
 import type { Cloud } from '../../src/core/clouds';
 import { redactJwts } from '../../src/core/jwt';
+import { makePrivate } from '../../src/core/private-path';
 import type { IdentitySelector } from '../../src/core/identity';
 import { InputError } from '../common/inputs';
 import { external, LocalizedError } from '../common/report';
@@ -145,7 +146,7 @@ function configDirectory(): { configDir: string; created: boolean } {
   if (preset) return { configDir: preset, created: false };
   const temp = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const configDir = mkdtempSync(join(temp, CONFIG_DIR_PREFIX));
-  chmodSync(configDir, 0o700);
+  makePrivate(configDir, 'folder');
   tl.setVariable('AZURE_CONFIG_DIR', configDir);
   return { configDir, created: true };
 }

@@ -3,7 +3,6 @@
  * and a guard that keeps any token out of the log.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
@@ -11,6 +10,7 @@ import { filterExternalOutput } from 'azure-pipelines-task-lib/externaloutput';
 import { isManagedIdentityError } from '../../src/core/errors';
 import type { Message } from '../../src/core/messages';
 import { jwtSecretSegments } from '../../src/core/jwt';
+import { writeSecretFile } from '../../src/core/secret-file';
 import type { RetryEvent } from '../../src/core/retry';
 import { InputError } from './inputs';
 
@@ -65,8 +65,8 @@ export function external(text: string): string {
 export function attachSummary(namePrefix: string, title: string, markdown: string): string {
   const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const file = join(dir, `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
-  // A new file ('wx'): never one another user placed there first (the system temp folder is shared), which would keep its mode.
-  writeFileSync(file, markdown, { mode: 0o600, flag: 'wx' });
+  // A new private file renamed into place: never one another user placed there first (the system temp folder is shared).
+  writeSecretFile(file, markdown);
   tl.addAttachment(SUMMARY_ATTACHMENT, summaryTitle(title), file);
   return file;
 }
