@@ -27,6 +27,7 @@ import {
   SubscriptionRef,
   AZ_CUSTOM_CLOUD_NAME,
 } from '../../src/core/azcli';
+import { childEnv } from '../../src/core/child-env';
 import type { Cloud } from '../../src/core/clouds';
 import { redactJwts } from '../../src/core/jwt';
 import { makePrivate } from '../../src/core/private-path';
@@ -92,9 +93,7 @@ async function runAz(az: string, args: string[], configDir: string, timeoutSecon
   const tool = tl.tool(az).arg(args);
   let stdout = '';
   tool.on('stdout', (d: Buffer) => (stdout += d.toString('utf8')));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env.AZURE_CONFIG_DIR = configDir;
+  const env = childEnv(process.env, { AZURE_CONFIG_DIR: configDir });
   const log = new RedactingLog();
   let timedOut = false;
   let kill: NodeJS.Timeout | undefined;
