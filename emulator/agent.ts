@@ -97,6 +97,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
     'Agent.JobName': 'Job',
     'System.TeamFoundationCollectionUri': 'https://dev.azure.com/contoso/',
     'System.CollectionUri': 'https://dev.azure.com/contoso/',
+    'System.ServerType': 'Hosted',
     'System.TeamProject': 'Demo',
     'System.HostType': 'build',
     'Build.BuildId': '42',

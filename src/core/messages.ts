@@ -19,7 +19,7 @@ export const MESSAGES = {
     "identityId '%s' is not a user-assigned identity resource ID. Expected /subscriptions/<subscription-guid>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>.",
   TimeoutInvalid: "timeoutSeconds '%s' is not a positive whole number of seconds. Use for example 120.",
   NoEndpoint:
-    'No managed identity endpoint answered (%s: %s). Run this task on an Azure-hosted agent (VM, scale set, Container Apps, App Service, AKS, Arc) that has a managed identity enabled.',
+    'No managed identity endpoint answered (%s: %s). Run it on an Azure machine with a managed identity enabled: a self-hosted agent on a VM or scale set, a Managed DevOps Pool with an identity, Container Apps, App Service, AKS with workload identity, or an Arc-enabled server.',
   EndpointTimeout:
     'The managed identity endpoint (%s) did not answer within %s seconds. Check that the agent can reach it, or raise timeoutSeconds.',
   IdentityNotFound:

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { filterExternalOutput } from 'azure-pipelines-task-lib/externaloutput';
-import { isManagedIdentityError } from '../../src/core/errors';
+import { isManagedIdentityError, ManagedIdentityError } from '../../src/core/errors';
 import type { Message } from '../../src/core/messages';
 import { jwtSecretSegments } from '../../src/core/jwt';
 import { writeSecretFile } from '../../src/core/secret-file';
@@ -30,9 +30,26 @@ export function logRetry(event: RetryEvent & { source: string }): void {
   else tl.debug(text);
 }
 
+/**
+ * Core errors that mean this machine offers no identity of the user's: no
+ * endpoint answered, or the endpoint knows no such identity.
+ */
+const NO_IDENTITY_KEYS: ReadonlySet<string> = new Set(['NoEndpoint', 'IdentityNotFound']);
+
+/**
+ * On an agent of an agent cloud (Agent.IsSelfHosted = 0: Microsoft-hosted
+ * agents, and possibly Managed DevOps Pools and scale sets, which do have
+ * identities) a missing identity gets the ways out that such an agent has.
+ * Nothing is refused up front: an agent reporting 0 with an identity works.
+ */
+export function agentCloudAdvice(e: ManagedIdentityError): string | undefined {
+  if (e.kind !== 'noEndpoint' && !NO_IDENTITY_KEYS.has(e.key)) return undefined;
+  return tl.getVariable('Agent.IsSelfHosted')?.trim() === '0' ? tl.loc('MicrosoftHostedNoIdentity') : undefined;
+}
+
 /** The localised, actionable text of any failure. */
 export function describeFailure(e: unknown): string {
-  if (isManagedIdentityError(e)) return tl.loc(e.key, ...e.args);
+  if (isManagedIdentityError(e)) return [tl.loc(e.key, ...e.args), agentCloudAdvice(e)].filter(Boolean).join(' ');
   if (e instanceof InputError || e instanceof LocalizedError) return e.message;
   return tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e));
 }

@@ -282,7 +282,7 @@ describe('the bundled mi-token', () => {
         const r = await run(source.name === 'imds' ? [] : ['--timeout', '2']);
         assert.equal(r.code, 3, r.stderr);
         assert.equal(r.stdout, '');
-        assert.match(r.stderr, /(^|\n)mi-token: No managed identity endpoint answered .*Azure-hosted agent.*\n$/);
+        assert.match(r.stderr, /(^|\n)mi-token: No managed identity endpoint answered .*a self-hosted agent on a VM or scale set.*\n$/);
       });
 
       const refusals: Array<readonly [string, readonly string[], RegExp]> = [];

@@ -138,7 +138,7 @@ describe('acquireToken on IMDS', () => {
     const started = Date.now();
     const e = await failure({ audience: 'AzureResourceManager', env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}` } });
     assert.equal(e.kind, 'noEndpoint');
-    assert.match(e.message, /No managed identity endpoint answered.*Azure-hosted agent/);
+    assert.match(e.message, /No managed identity endpoint answered.*a self-hosted agent on a VM or scale set/);
     assert.ok(Date.now() - started < 2000);
   });
 
