@@ -27,12 +27,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../emulator';
 import type { TaskWrapper } from '../emulator/agent';
 import { vsixPath } from '../scripts/package';
 import { CLI_BIN, findOnPath, WINDOWS_NODE, WINE_PREFIX } from '../scripts/paths';
 import { unzip } from '../scripts/vsix';
-import { recordOutput, watchEmulator } from './helpers/scan';
+import { withEmulator } from './helpers/emulator';
+import { recordOutput } from './helpers/scan';
 import { runStagedTask } from './helpers/tasks';
 
 const SUBSCRIPTION = '0b1f6471-1bf0-4dda-aec3-111122223333';
@@ -99,16 +99,15 @@ describe('on Windows (Node 20 for Windows under Wine)', function () {
   });
 
   it('runs ManagedIdentityToken@1 from the .vsix: IMDS token as a secret variable, output variables, azLogin through az.cmd, and the post-job sign-out', async () => {
-    const emu = await startEmulator();
-    watchEmulator(emu);
-    const az = installAzCmd(emu.machine.tenantId);
-    const taskDir = join(unpacked, 'tasks', 'ManagedIdentityTokenV1');
-    try {
+    await withEmulator({}, async (emu) => {
+      const az = installAzCmd(emu.machine.tenantId);
+      const taskDir = join(unpacked, 'tasks', 'ManagedIdentityTokenV1');
       const run = await runStagedTask('ManagedIdentityTokenV1', emu, {
         taskDir,
         nodePath: WINDOWS_NODE,
         wrapper,
         env: wineEnv([az.dir]),
+        variables: { 'Agent.OS': 'Windows_NT' },
         inputs: { audience: 'AzureResourceManager', variableName: 'ArmToken', azLogin: 'true', outputVariables: 'true' },
         timeoutMs: 180_000,
       });
@@ -134,23 +133,19 @@ describe('on Windows (Node 20 for Windows under Wine)', function () {
         wrapper,
         stage: 'postjobexecution',
         taskVariables: run.taskVariables,
-        variables: { 'Agent.TempDirectory': run.tempDirectory },
+        variables: { 'Agent.TempDirectory': run.tempDirectory, 'Agent.OS': 'Windows_NT' },
         env: wineEnv([az.dir]),
         timeoutMs: 180_000,
       });
       assert.equal(post.result, 'Succeeded', post.log + post.stderr);
       assert.equal(readFileSync(az.log, 'utf8').trim().split(/\r?\n/).at(-1), `[${configDir}] account clear`);
       assert.ok(!existsSync(fromGuest(configDir)), 'the configuration folder is removed');
-    } finally {
-      await emu.stop();
-    }
+    });
   });
 
   it("runs the bundled mi-token: --output cmd --file writes set lines that cmd.exe's call reads back", async () => {
-    const emu = await startEmulator();
-    watchEmulator(emu);
-    const dir = mkdtempSync(join(tmpdir(), 'wine-mi-token-'));
-    try {
+    await withEmulator({}, async (emu) => {
+      const dir = mkdtempSync(join(tmpdir(), 'wine-mi-token-'));
       const env = { ...process.env, ...wineEnv(), AZURE_POD_IDENTITY_AUTHORITY_HOST: emu.url };
       // stdout/stderr to a file, not a pipe (Wine 8); the token never goes to stdout with --file.
       const log = join(dir, 'mi-token.txt');
@@ -185,8 +180,6 @@ describe('on Windows (Node 20 for Windows under Wine)', function () {
       // The token is known only now: a second run compares it inside cmd.exe (it is never printed).
       assert.equal(await cmd('compare.cmd', minted.token), 0);
       assert.match(readFileSync(join(dir, 'seen.txt'), 'utf8'), /same/);
-    } finally {
-      await emu.stop();
-    }
+    });
   });
 });
