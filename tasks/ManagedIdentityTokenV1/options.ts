@@ -57,7 +57,7 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
     if (onServer) throw new InputError(tl.loc('DevOpsServerNoEntra', uri));
     o.collectionUri = uri;
   }
-  if (onServer && audience.resource.toLowerCase() === AZURE_DEVOPS_RESOURCE) tl.warning(tl.loc('DevOpsServerTokenUnusable', uri));
+  if (onServer && audience.resource.toLowerCase() === AZURE_DEVOPS_RESOURCE) warn(tl.loc('DevOpsServerTokenUnusable', uri));
   return o;
 }
 
