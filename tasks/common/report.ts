@@ -50,7 +50,8 @@ export function agentCloudAdvice(e: ManagedIdentityError): string | undefined {
 
 /** The localised, actionable text of any failure. */
 export function describeFailure(e: unknown): string {
-  if (isManagedIdentityError(e)) return [tl.loc(e.key, ...e.args), agentCloudAdvice(e)].filter(Boolean).join(' ');
+  // The service's correlation or request IDs stay with the advice: a support case needs them.
+  if (isManagedIdentityError(e)) return [tl.loc(e.key, ...e.args), agentCloudAdvice(e), e.support && tl.loc('SupportDetails', e.support)].filter(Boolean).join(' ');
   if (e instanceof InputError || e instanceof LocalizedError) return e.message;
   return tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e));
 }
