@@ -15,6 +15,21 @@ import { dispatcherFor, NetworkSettings } from './network';
 import { assertBearerUrl } from './rest';
 import { sanitize, shortPlainText } from './token-response';
 
+/**
+ * Whether a collection URL is Azure DevOps Services (dev.azure.com, or an
+ * organization's *.visualstudio.com), which takes Microsoft Entra ID tokens.
+ * Azure DevOps Server does not.
+ */
+export function isDevOpsServicesUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url.trim()).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'dev.azure.com' || host.endsWith('.visualstudio.com');
+}
+
 /** The ID Azure DevOps gives the anonymous (unauthenticated) user. */
 export const DEVOPS_ANONYMOUS_ID = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 

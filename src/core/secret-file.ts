@@ -7,13 +7,16 @@
  * a folder or a symbolic link (to /proc/self/fd/1, say) is refused before
  * anything is written, so the secret never goes where the path seems to
  * point or replaces something that is not a file.
+ * On Windows, where a mode means nothing, the empty file is first left to
+ * the agent's user alone (see private-path.ts); the rename keeps its access list.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, Stats, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ManagedIdentityError } from './errors';
+import { makePrivate, PRIVATE_FILE_MODE, PrivateHost, SYSTEM_HOST } from './private-path';
 
-export const SECRET_FILE_MODE = 0o600;
+export const SECRET_FILE_MODE = PRIVATE_FILE_MODE;
 
 /** What a path is when it is not a regular file, in words; undefined for a regular file or a path that does not exist. */
 export function notARegularFile(path: string): string | undefined {
@@ -33,7 +36,7 @@ export function notARegularFile(path: string): string | undefined {
   return stat.isDirectory() ? 'a folder' : 'not a regular file';
 }
 
-export function writeSecretFile(path: string, content: string): void {
+export function writeSecretFile(path: string, content: string, host: PrivateHost = SYSTEM_HOST): void {
   const target = resolve(path);
   const kind = notARegularFile(target);
   if (kind) throw new ManagedIdentityError('badInput', 'SecretFileNotRegular', target, kind);
@@ -41,7 +44,8 @@ export function writeSecretFile(path: string, content: string): void {
   const fd = openSync(temp, 'wx', SECRET_FILE_MODE);
   try {
     try {
-      fchmodSync(fd, SECRET_FILE_MODE);
+      if (host.platform === 'win32') makePrivate(temp, 'file', host);
+      else fchmodSync(fd, SECRET_FILE_MODE);
       const data = Buffer.from(content, 'utf8');
       for (let written = 0; written < data.length; ) written += writeSync(fd, data, written);
       fsyncSync(fd);

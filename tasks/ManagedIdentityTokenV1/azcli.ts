@@ -7,7 +7,7 @@
  * log writer, so no `##vso[` command it prints reaches the agent.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -32,8 +32,10 @@ import {
   SubscriptionRef,
   AZ_CUSTOM_CLOUD_NAME,
 } from '../../src/core/azcli';
+import { childEnv } from '../../src/core/child-env';
 import type { Cloud } from '../../src/core/clouds';
 import { redactJwts } from '../../src/core/jwt';
+import { makePrivate } from '../../src/core/private-path';
 import type { IdentitySelector } from '../../src/core/identity';
 import { InputError } from '../common/inputs';
 import { runBounded } from '../../src/core/process-tree';
@@ -127,7 +129,7 @@ async function runAz(az: string, args: string[], configDir: string, limits: AzLi
       overall ? tl.loc('AzTimedOutOverall', name, Math.max(0, Math.round(timeoutMs / 1000)), limits.timeoutSeconds) : tl.loc('AzTimedOut', name, limits.timeoutSeconds),
     );
   if (timeoutMs <= 0) throw timedOut();
-  const env: NodeJS.ProcessEnv = { ...process.env, AZURE_CONFIG_DIR: configDir };
+  const env = childEnv(process.env, { AZURE_CONFIG_DIR: configDir });
   const line = azCommandLine(az, args);
   if (!silent) sayLine(`[command]${az} ${args.join(' ')}`);
   const out = new ChildLog();
@@ -194,7 +196,7 @@ function configDirectory(): { configDir: string; created: boolean; marker?: stri
   if (preset) return { configDir: preset, created: false };
   const temp = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const configDir = mkdtempSync(join(temp, CONFIG_DIR_PREFIX));
-  chmodSync(configDir, 0o700);
+  makePrivate(configDir, 'folder');
   const marker = randomBytes(16).toString('hex');
   writeFileSync(join(configDir, CONFIG_DIR_MARKER_FILE), marker, { mode: 0o600, flag: 'wx' });
   tl.setVariable('AZURE_CONFIG_DIR', configDir);
