@@ -90,11 +90,39 @@ export function undici(): Undici {
  * still ends a request sooner, so one pool serves every request timeout.
  */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+type Connector = (options: Parameters<ReturnType<Undici['buildConnector']>>[0], callback: Parameters<ReturnType<Undici['buildConnector']>>[1]) => unknown;
+
+const openSockets = new Set<Socket>();
+/**
+ * A connector that remembers each socket it opens until the socket closes.
+ * A request's deadline ends the request (send() races it), but not a
+ * connection still in its TLS handshake: undici keeps that one, ref'd, until
+ * its own connect timeout, and Agent.destroy() does not end it, so a process
+ * would linger 10 s after its answer. closeHttpAgents() destroys them all.
+ */
+export function trackSockets<C extends Connector>(connect: C): C {
+  return ((options, callback) => {
+    const socket = connect(options, callback) as Socket | undefined;
+    if (socket && typeof socket.once === 'function') {
+      openSockets.add(socket);
+      socket.once('close', () => openSockets.delete(socket));
+    }
+    return socket;
+  }) as C;
+}
+
+/** Ends every socket the tracked connectors opened: for a process about to exit. */
+export function destroyOpenSockets(): void {
+  for (const socket of openSockets) socket.destroy();
+  openSockets.clear();
+}
+
 const directAgents = new Map<number, Dispatcher>();
 function directAgent(connectTimeoutMs: number): Dispatcher {
   let agent = directAgents.get(connectTimeoutMs);
   if (!agent) {
-    agent = new (undici().Agent)({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 1000 });
+    agent = new (undici().Agent)({ connect: trackSockets(undici().buildConnector({ timeout: connectTimeoutMs })), keepAliveTimeout: 1000 });
     directAgents.set(connectTimeoutMs, agent);
   }
   return agent;
@@ -114,7 +142,7 @@ export function pinnedTlsAgent(thumbprint: string): Dispatcher {
   let agent = pinnedAgents.get(expected);
   if (!agent) {
     const u = undici();
-    const connect = u.buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
+    const connect = trackSockets(u.buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 }));
     agent = new u.Agent({
       keepAliveTimeout: 1000,
       connect: (options, callback) =>
@@ -141,6 +169,7 @@ export async function closeHttpAgents(): Promise<void> {
   const agents = [...directAgents.values(), ...pinnedAgents.values()];
   directAgents.clear();
   pinnedAgents.clear();
+  destroyOpenSockets();
   await Promise.all(agents.map((a) => a.destroy().catch(() => undefined)));
 }
 

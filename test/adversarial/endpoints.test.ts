@@ -22,6 +22,13 @@ import { join } from 'node:path';
 const DEADLINE_SECONDS = 1;
 const DID_NOT_OVERRUN_MS = 6000;
 
+/** A federated token file for workload identity (its content is never checked: nothing answers). */
+function federatedTokenFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'federated-')), 'token');
+  writeFileSync(file, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.');
+  return file;
+}
+
 async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; outcome: T | unknown }> {
   const started = Date.now();
   const outcome = await run().catch((e: unknown) => e);
@@ -36,12 +43,6 @@ describe('adversarial: a server that accepts TCP and never speaks TLS', function
     await silent.stop();
     await Promise.all([closeHttpAgents(), closeNetworkDispatchers()]);
   });
-
-  const federatedTokenFile = () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'federated-')), 'token');
-    writeFileSync(file, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.');
-    return file;
-  };
 
   for (const [path, env] of [
     ["Service Fabric's pinned connection", () => ({ IDENTITY_ENDPOINT: `${silent.url}/metadata/identity/oauth2/token`, IDENTITY_HEADER: 'secret-header', IDENTITY_SERVER_THUMBPRINT: 'A'.repeat(40) })],
@@ -64,6 +65,31 @@ describe('adversarial: a server that accepts TCP and never speaks TLS', function
       assert.ok(ms < DID_NOT_OVERRUN_MS, `took ${ms} ms with a ${DEADLINE_SECONDS} s deadline`);
       assert.ok(outcome instanceof ManagedIdentityError, String(outcome));
     });
+  }
+});
+
+describe('adversarial: the packaged token task against a server that never speaks TLS', function () {
+  this.timeout(60_000);
+  let silent: HostileServer;
+  before(async () => (silent = await startSilentServer()));
+  after(() => silent.stop());
+
+  for (const [handler, node] of HANDLERS) {
+    for (const [path, env] of [
+      ["Service Fabric's pinned connection", () => ({ IDENTITY_ENDPOINT: `${silent.url}/metadata/identity/oauth2/token`, IDENTITY_HEADER: 'secret-header', IDENTITY_SERVER_THUMBPRINT: 'A'.repeat(40) })],
+      ['workload identity', () => ({ AZURE_AUTHORITY_HOST: silent.url, AZURE_TENANT_ID: 'aaaabbbb-0000-cccc-1111-dddd2222eeee', AZURE_CLIENT_ID: '5e0b5b3c-6d2e-4f1a-9c3b-1b8f0c2d3e4f', AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile() })],
+    ] as const) {
+      it(`${handler}: ends by timeoutSeconds on ${path}, not at undici's 10 s connect timeout`, async () => {
+        const run = await runPackaged('ManagedIdentityTokenV1', `never-TLS ${path} ${handler}`, {
+          nodePath: node,
+          inputs: { audience: 'AzureResourceManager', timeoutSeconds: String(DEADLINE_SECONDS) },
+          env: env(),
+        });
+        assert.equal(run.result, 'Failed', run.log);
+        // Node's start-up and the task's own work on a loaded machine on top of the 1 s deadline: still well below 10 s.
+        assert.ok(run.durationMs < 8000, `the step took ${run.durationMs} ms with timeoutSeconds ${DEADLINE_SECONDS}`);
+      });
+    }
   }
 });
 
