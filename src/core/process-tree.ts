@@ -51,6 +51,30 @@ export interface BoundedResult {
 }
 
 const DEFAULT_GRACE_MS = 3000;
+
+/** Trees running now on this machine's own host, ended with this process (see endTreesWithProcess). */
+const running = new Set<ChildProcess>();
+let hooked = false;
+
+/**
+ * A tree in a group of its own is not in this process's group: when this process is stopped (the agent cancels
+ * the step: SIGINT, then SIGTERM) or ends, its running trees are ended first, then the signal takes its usual course.
+ */
+function endTreesWithProcess(): void {
+  if (hooked || process.platform === 'win32') return;
+  hooked = true;
+  const endAll = () => {
+    for (const child of running) stopProcessTree(child, 'SIGKILL');
+    running.clear();
+  };
+  process.once('exit', endAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      endAll();
+      process.kill(process.pid, signal);
+    });
+  }
+}
 const DEFAULT_DRAIN_MS = 2000;
 
 /** Signals the whole tree of `pid`: its process group on POSIX, taskkill /T /F on Windows (no TERM there: always forced). */
@@ -98,6 +122,10 @@ export function runBounded(cmd: BoundedCommand, host: ProcessHost = nodeProcessH
       resolve({ code: null, timedOut: false, error: e instanceof Error ? e : new Error(String(e)) });
       return;
     }
+    if (host === nodeProcessHost) {
+      endTreesWithProcess();
+      running.add(child);
+    }
     let timedOut = false;
     let exitCode: number | null = null;
     const timers: NodeJS.Timeout[] = [];
@@ -105,6 +133,7 @@ export function runBounded(cmd: BoundedCommand, host: ProcessHost = nodeProcessH
     const finish = (error?: Error): void => {
       if (settled) return;
       settled = true;
+      running.delete(child);
       for (const t of timers) clearTimeout(t);
       // Stop reading: a grandchild may hold the pipes open for ever.
       child.stdout?.removeAllListeners('data');

@@ -6,7 +6,7 @@
  * branch and the signal order with an injected host and fake timers.
  */
 import { strict as assert } from 'node:assert';
-import type { ChildProcess } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import * as sinon from 'sinon';
@@ -59,6 +59,21 @@ describe('runBounded on real processes', function () {
     assert.equal(out.trim(), '[]');
     assert.deepEqual(await survivors(az.pids()), []);
   });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`ends the running trees when this process is stopped with ${signal} (the agent cancelling the step), then stops as the signal says`, async () => {
+      const az = installHostileAz();
+      const script = `
+        const { runBounded } = require(${JSON.stringify(require.resolve('../../src/core/process-tree'))});
+        void runBounded({ file: ${JSON.stringify(az.az)}, args: ['login'], timeoutMs: 600000 });
+        setTimeout(() => process.kill(process.pid, '${signal}'), 500);`;
+      const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...az.env('hang', 'login') }, stdio: 'ignore' });
+      const ended = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+      assert.equal(ended, signal, 'the process still ends by the signal');
+      assert.ok(az.pids().length >= 2, 'the tree had started');
+      assert.deepEqual(await survivors(az.pids()), [], 'no process of its tree is left');
+    });
+  }
 
   it('reports a command that cannot start', async () => {
     const result = await runBounded({ file: '/nonexistent/az', args: [], timeoutMs: 1000 });
