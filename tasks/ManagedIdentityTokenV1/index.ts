@@ -23,6 +23,7 @@ import { readToolOptions } from './options';
 import { isPostJob } from './stage';
 import { envVariableName, uploadSummary, VariableRow } from './summary';
 import { exportTerraform } from './terraform';
+import { readAllowedAudiences, serveIdentity, stopServedIdentity } from './identity-server';
 
 async function main(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const cloud = readCloud();
   const options = readToolOptions(audienceInput, parseAudience(audienceInput, cloud));
   const az = options.azLogin ? findAz() : undefined;
+  const allowedAudiences = options.serveIdentity ? readAllowedAudiences(cloud) : undefined;
 
   const started = Date.now();
   const network = readAgentNetwork();
@@ -65,6 +67,11 @@ async function main(): Promise<void> {
     if (login.createdConfigDir) variables.push({ name: 'AZURE_CONFIG_DIR', secret: false, holds: tl.loc('HoldsAzureConfigDir') });
   }
   if (options.exportTerraformEnv) variables.push(...(await exportTerraform(options, identity, cloud, result, facts, login)));
+  // Last: the server takes this step's environment, before the variables it sets for later steps.
+  if (options.serveIdentity) {
+    const served = { identity, clientId: facts.clientId, objectId: facts.objectId, source: result.source, cloud, network, timeoutSeconds, allowedAudiences };
+    variables.push(...(await serveIdentity(served)));
+  }
 
   uploadSummary({
     variableName,
@@ -120,7 +127,7 @@ function publish(name: string, result: TokenResult, facts: TokenFacts): Variable
 
 /**
  * The post-job step: signs the Azure CLI out and removes the configuration
- * directory the task created. Does nothing when the task did not sign in; a
+ * directory the task created, and stops the identity server (serveIdentity). Does nothing when the task did not sign in; a
  * clean-up problem is a warning, never a failed job.
  */
 async function postJob(): Promise<void> {
@@ -129,6 +136,11 @@ async function postJob(): Promise<void> {
     await azCleanup();
   } catch (e) {
     tl.warning(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
+  }
+  try {
+    await stopServedIdentity();
+  } catch (e) {
+    tl.warning(tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e)));
   }
   tl.setResult(tl.TaskResult.Succeeded, tl.loc('CleanupDone'));
 }

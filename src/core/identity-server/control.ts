@@ -7,7 +7,9 @@
  * listens on a port a tampered record names) and a replayed request stops nothing.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { secretMatches } from './guard';
+import { tidy, UsageReport } from './usage';
 
 export const CONTROL_PATH = '/control/stop';
 export const NONCE_HEADER = 'x-control-nonce';
@@ -31,4 +33,79 @@ export function stopAllowed(key: string, nonce: string | undefined, proof: strin
   if (!secretMatches(proof, stopProof(key, nonce))) return false;
   seen.add(nonce);
   return true;
+}
+
+export type StopOutcome = { stopped: true; report: UsageReport } | { stopped: false; why: 'notRunning' | 'refused' | 'unproven' | 'timeout' };
+
+const MAX_REPORT_BYTES = 256 * 1024;
+
+/**
+ * Asks the identity server on 127.0.0.1:`port` to stop, proving the control
+ * key, and returns its usage report only when the answer proves the key too.
+ * Goes to the loopback address only, whatever else a record may say.
+ */
+export function requestStop(port: number, key: string, timeoutMs = 10_000): Promise<StopOutcome> {
+  const nonce = newNonce();
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: CONTROL_PATH, method: 'POST', agent: false, timeout: timeoutMs, headers: { [NONCE_HEADER]: nonce, [PROOF_HEADER]: stopProof(key, nonce), 'Content-Length': '0' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_REPORT_BYTES) req.destroy();
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200) return resolve({ stopped: false, why: 'refused' });
+          const body = Buffer.concat(chunks).toString('utf8');
+          const proof = res.headers[PROOF_HEADER];
+          const report = typeof proof === 'string' && secretMatches(proof, reportProof(key, nonce, body)) ? parseReport(body) : undefined;
+          resolve(report ? { stopped: true, report } : { stopped: false, why: 'unproven' });
+        });
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy();
+      resolve({ stopped: false, why: 'timeout' });
+    });
+    req.on('error', () => resolve({ stopped: false, why: 'notRunning' }));
+    req.end();
+  });
+}
+
+const text = (v: unknown): v is string => typeof v === 'string';
+
+/** The report, checked field by field (a text is shortened and kept on one line: it is shown in a summary). */
+export function parseReport(body: string): UsageReport | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const r = raw as Partial<UsageReport>;
+  if (!r || typeof r !== 'object' || !Array.isArray(r.rows) || typeof r.refused !== 'object' || !r.refused || !text(r.startedAt)) return undefined;
+  const rows = r.rows.filter(
+    (row) => row && text(row.audience) && text(row.identity) && Number.isInteger(row.count) && text(row.first) && text(row.last) && Array.isArray(row.protocols) && Array.isArray(row.userAgents),
+  );
+  const refused: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.refused)) if (Number.isInteger(v)) refused[tidy(k, 40)] = v;
+  return {
+    rows: rows.slice(0, 100).map((row) => ({
+      audience: tidy(row.audience),
+      identity: tidy(row.identity),
+      count: row.count,
+      first: tidy(row.first, 30),
+      last: tidy(row.last, 30),
+      protocols: row.protocols.filter(text).slice(0, 4).map((p) => tidy(p, 30)),
+      userAgents: row.userAgents.filter(text).slice(0, 5).map((a) => tidy(a)),
+    })),
+    refused,
+    otherCount: Number.isInteger(r.otherCount) ? (r.otherCount as number) : 0,
+    upstreamRequests: Number.isInteger(r.upstreamRequests) ? (r.upstreamRequests as number) : 0,
+    startedAt: tidy(r.startedAt, 30),
+    stopReason: text(r.stopReason) ? tidy(r.stopReason, 40) : undefined,
+  };
 }

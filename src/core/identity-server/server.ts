@@ -28,6 +28,8 @@ export interface IdentityServerOptions {
   controlKey: string;
   /** The identity answered when a request names none. */
   chosen: IdentitySelector;
+  /** Other selectors of the chosen identity (its client, object or resource ID): a request naming one is answered as the chosen one. */
+  chosenAliases?: IdentitySelector[];
   /** Fetches a token for (resource, identity) from the real source. May throw a ManagedIdentityError. */
   upstream(resource: string, identity: IdentitySelector): Promise<CachedToken>;
   /** Resources the server may hand out (normalised by normaliseResource); undefined: any. */
@@ -167,7 +169,9 @@ export class IdentityServer {
       return send(res, errorAnswer(protocol, { status: 403, code: 'audience_not_allowed', message }));
     }
     this.touch();
-    const named = parsed.ask.identity && !sameIdentity(parsed.ask.identity, this.options.chosen) ? parsed.ask.identity : undefined;
+    const asked = parsed.ask.identity;
+    const chosen = [this.options.chosen, ...(this.options.chosenAliases ?? [])];
+    const named = asked && !chosen.some((c) => sameIdentity(asked, c)) ? asked : undefined;
     const identity = named ?? this.options.chosen;
     const key = `${normaliseResource(resource)}\n${identity.kind === 'system' ? 'system' : `${identity.kind}:${identity.id.toLowerCase()}`}`;
     try {

@@ -1,0 +1,145 @@
+/**
+ * ManagedIdentityToken@1 with serveIdentity, end to end from the bundled task:
+ * the step ends while its identity server runs, later steps' requests get the
+ * chosen identity (or the one they name), the post-job step stops the server
+ * and attaches what it served, and a tampered record stops nothing.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import type { TaskRun } from '../../emulator/agent';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
+import { decodeJwtClaims } from '../../src/core/jwt';
+import { rawRequest } from '../helpers/identity-server';
+import { recordOutput, watchEmulator } from '../helpers/scan';
+import { runStagedTask, runTokenTask } from '../helpers/tasks';
+
+/** The environment a later step of the job gets: every variable the run set, named as the agent names them. */
+export function laterStepEnv(run: TaskRun): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, v] of run.variables) if (!v.secret) env[name.replace(/[.\s]/g, '_').toUpperCase()] = v.value;
+  return env;
+}
+
+describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
+  let emu: AzureEmulator;
+  const started: TaskRun[] = [];
+  beforeEach(async () => {
+    emu = await startEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] });
+    watchEmulator(emu);
+  });
+  afterEach(async () => {
+    // Whatever a test left running is stopped as its post-job step would.
+    for (const run of started.splice(0)) await postJob(run);
+    await emu.stop();
+  });
+
+  function serve(inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<TaskRun> {
+    const b = emu.machine.userAssigned[1];
+    const all = { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: b.clientId, serveIdentity: 'true', ...inputs };
+    return runTokenTask(emu, all, { env }).then((run) => {
+      started.push(run);
+      return run;
+    });
+  }
+
+  function postJob(run: TaskRun, taskVariables: Map<string, string> = run.taskVariables): Promise<TaskRun> {
+    return runStagedTask('ManagedIdentityTokenV1', emu, { stage: 'postjobexecution', taskVariables, variables: { 'Agent.TempDirectory': run.tempDirectory } });
+  }
+
+  const port = (run: TaskRun) => Number(new URL(run.variables.get('IDENTITY_ENDPOINT')!.value).port);
+  const get = (run: TaskRun, query: string, headers: Record<string, string> = {}) =>
+    rawRequest(port(run), `/msi/token?api-version=2019-08-01&${query}`, { headers: { 'X-IDENTITY-HEADER': run.variables.get('IDENTITY_HEADER')!.value, ...headers } });
+
+  it('ends the step while the server runs, sets the variables with the secret masked, and serves the chosen identity', async () => {
+    const run = await serve();
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.ok(run.durationMs < 30_000, 'the step ended: its process exited and its output closed');
+    const [a, b] = emu.machine.userAssigned;
+    const v = (n: string) => run.variables.get(n)?.value ?? '';
+    const secret = v('IDENTITY_HEADER');
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    assert.equal(v('MSI_SECRET'), secret);
+    assert.match(v('IDENTITY_ENDPOINT'), /^http:\/\/127\.0\.0\.1:\d+\/msi\/token$/);
+    assert.equal(v('MSI_ENDPOINT'), v('IDENTITY_ENDPOINT').replace('/msi/token', `/${secret}/msi/token`));
+    assert.equal(v('ARM_MSI_ENDPOINT'), v('IDENTITY_ENDPOINT').replace('/msi/token', `/${secret}/metadata/identity/oauth2/token`));
+    assert.equal(v('ARM_USE_MSI'), 'true');
+    assert.equal(v('AZURE_CLIENT_ID'), b.clientId);
+    for (const name of ['IDENTITY_HEADER', 'MSI_SECRET', 'MSI_ENDPOINT']) assert.equal(run.variables.get(name)?.secret, false, `${name} reaches scripts without env: mapping`);
+    // Registered for masking before any command carries it, and never shown.
+    const lines = run.stdout.split(/\r?\n/);
+    const masked = lines.findIndex((l) => l === `##vso[task.setsecret]${secret}`);
+    assert.ok(masked >= 0, 'the secret is registered with the agent');
+    lines.forEach((l, i) => assert.ok(!l.includes(secret) || (i >= masked && l.startsWith('##vso[task.')), `line ${i} shows the secret`));
+    assert.ok(!run.log.includes(secret));
+    assert.match(run.log, /Identity server started for later steps/);
+
+    // A later step: the chosen identity without naming it; the other one when named.
+    const plain = await get(run, 'resource=https%3A%2F%2Fvault.azure.net');
+    assert.equal(decodeJwtClaims(String(plain.json.access_token))?.oid, b.objectId);
+    const named = await get(run, `resource=https%3A%2F%2Fvault.azure.net&client_id=${a.clientId}`);
+    assert.equal(decodeJwtClaims(String(named.json.access_token))?.oid, a.objectId);
+    const refused = await get(run, 'resource=https%3A%2F%2Fvault.azure.net', { 'X-IDENTITY-HEADER': 'wrong' });
+    assert.equal(refused.status, 401);
+
+    const post = await postJob(run);
+    started.splice(started.indexOf(run), 1);
+    assert.equal(post.result, 'Succeeded', post.log);
+    assert.match(post.log, /Identity server stopped \(process \d+, port \d+\): 2 answers, 2 upstream token requests, 1 requests refused/);
+    assert.equal(post.summaries.length, 1);
+    assert.equal(post.summaries[0].title, 'Identity served to later steps');
+    const summary = readFileSync(post.summaries[0].file, 'utf8');
+    recordOutput('serve summary', summary, emu);
+    assert.match(summary, /\| `https:\/\/vault\.azure\.net` \| user-assigned \(client ID [0-9a-f-]+\) \| 1 \|/);
+    assert.match(summary, new RegExp(`user-assigned \\(client ID ${a.clientId}\\), named by the request \\| 1 \\|`));
+    assert.match(summary, /Refused requests: unauthorized 1/);
+    await assert.rejects(get(run, 'resource=https%3A%2F%2Fvault.azure.net'), /ECONNREFUSED/, 'stopped');
+  });
+
+  it('is detected by a later ManagedIdentityToken@1 like any App Service endpoint, which gets the chosen identity', async () => {
+    const run = await serve();
+    const before = emu.received(IMDS_TOKEN_ROUTE).length;
+    const later = await runTokenTask(emu, { audience: 'KeyVault', variableName: 'Later' }, { env: laterStepEnv(run) });
+    assert.equal(later.result, 'Succeeded', later.log);
+    assert.match(later.log, /App Service managed identity \(IDENTITY_ENDPOINT\)/);
+    assert.equal(decodeJwtClaims(later.variables.get('Later')!.value)?.oid, emu.machine.userAssigned[1].objectId);
+    assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, before + 1, 'through the server to IMDS');
+  });
+
+  it('refuses an audience outside allowedAudiences, naming the input', async () => {
+    const run = await serve({ allowedAudiences: 'AzureResourceManager\nhttps://storage.azure.com/' });
+    assert.equal(run.result, 'Succeeded', run.log);
+    const vault = await get(run, 'resource=https%3A%2F%2Fvault.azure.net');
+    assert.equal(vault.status, 403);
+    assert.match(String(vault.json.message), /not in the allowedAudiences input/);
+    assert.equal((await get(run, 'resource=https%3A%2F%2Fmanagement.azure.com')).status, 200);
+  });
+
+  it('gives two jobs on one machine two servers with different secrets, each carrying its job\'s process lookup ID (by which the agent ends it)', async function () {
+    const one = await serve({}, { VSTS_PROCESS_LOOKUP_ID: 'job-one' });
+    const two = await serve({}, { VSTS_PROCESS_LOOKUP_ID: 'job-two' });
+    assert.notEqual(port(one), port(two));
+    assert.notEqual(one.variables.get('IDENTITY_HEADER')!.value, two.variables.get('IDENTITY_HEADER')!.value);
+    const foreign = await get(one, 'resource=https%3A%2F%2Fmanagement.azure.com', { 'X-IDENTITY-HEADER': two.variables.get('IDENTITY_HEADER')!.value });
+    assert.equal(foreign.status, 401, "one job's secret does not open the other's server");
+    if (process.platform !== 'linux') return;
+    for (const [run, id] of [[one, 'job-one'], [two, 'job-two']] as const) {
+      const pid = (JSON.parse(run.taskVariables.get('ManagedIdentityToken.identityServer')!) as { pid: number }).pid;
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes(`VSTS_PROCESS_LOOKUP_ID=${id}`), `server ${pid} carries its job's lookup ID`);
+    }
+  });
+
+  it('a post-job step with a tampered record stops nothing and trusts no answer', async () => {
+    const run = await serve();
+    const record = JSON.parse(run.taskVariables.get('ManagedIdentityToken.identityServer')!) as { port: number; pid: number; key: string };
+    const forged = (r: unknown) => new Map([['ManagedIdentityToken.identityServer', JSON.stringify(r)]]);
+    const wrongKey = await postJob(run, forged({ ...record, key: 'a'.repeat(64) }));
+    assert.match(wrongKey.log, /is not this job's identity server \(refused\)/);
+    const otherPort = await postJob(run, forged({ ...record, port: Number(new URL(emu.url).port) }));
+    assert.match(otherPort.log, /is not this job's identity server/);
+    const broken = await postJob(run, forged({ ...record, port: 'x; rm -rf /' }));
+    assert.match(broken.log, /record of this step is not valid/);
+    for (const p of [wrongKey, otherPort, broken]) assert.equal(p.result, 'Succeeded');
+    assert.equal((await get(run, 'resource=https%3A%2F%2Fmanagement.azure.com')).status, 200, 'still serving');
+  });
+});
