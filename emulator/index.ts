@@ -23,7 +23,7 @@ export { APP_SERVICE_TOKEN_ROUTE, appServiceEnv } from './app-service';
 export { APP_SERVICE_LEGACY_TOKEN_ROUTE, appServiceLegacyEnv, legacyExpiresOn } from './app-service-legacy';
 export { ARC_TOKEN_ROUTE, arcEnv, arcTestHooks, arcTokenFolder } from './azure-arc';
 export { CLOUD_SHELL_TOKEN_ROUTE, cloudShellEnv } from './cloud-shell';
-export { ENTRA_TOKEN_ROUTE, federatedToken, workloadIdentityEnv } from './entra';
+export { ENTRA_DISCOVERY_ROUTE, ENTRA_TOKEN_ROUTE, federatedToken, workloadIdentityEnv } from './entra';
 export type { FederatedTokenOptions } from './entra';
 export { SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv } from './service-fabric';
 export { ARM_ROUTES } from './arm';
