@@ -1,5 +1,13 @@
 /** Raw requests to an identity server: any method, path, Host and headers (fetch would not send a Host of our choosing). */
 import { request } from 'node:http';
+import { TaskRun, variableEnvName } from '../../emulator/agent';
+
+/** The environment a later step of the job gets from a run: every plain variable it set, named as the agent names them. */
+export function laterStepEnv(run: TaskRun): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, v] of run.variables) if (!v.secret) env[variableEnvName(name)] = v.value;
+  return env;
+}
 
 export interface RawAnswer {
   status: number;

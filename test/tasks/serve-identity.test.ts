@@ -9,16 +9,9 @@ import { readFileSync } from 'node:fs';
 import type { TaskRun } from '../../emulator/agent';
 import { AzureEmulator, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
 import { decodeJwtClaims } from '../../src/core/jwt';
-import { rawRequest } from '../helpers/identity-server';
+import { laterStepEnv, rawRequest } from '../helpers/identity-server';
 import { recordOutput, watchEmulator } from '../helpers/scan';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
-
-/** The environment a later step of the job gets: every variable the run set, named as the agent names them. */
-export function laterStepEnv(run: TaskRun): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, v] of run.variables) if (!v.secret) env[name.replace(/[.\s]/g, '_').toUpperCase()] = v.value;
-  return env;
-}
 
 describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
   let emu: AzureEmulator;

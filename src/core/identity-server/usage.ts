@@ -46,7 +46,7 @@ export class Usage {
   constructor(private readonly startedAt: Date) {}
 
   served(audience: string, identity: string, protocol: string, userAgent: string | undefined, at: Date): void {
-    const key = `${audience.toLowerCase()}\n${identity}`;
+    const key = `${audience.toLowerCase().replace(/\/+$/, '')}\n${identity}`;
     let row = this.rows.get(key);
     if (!row) {
       if (this.rows.size >= MAX_ROWS) {
