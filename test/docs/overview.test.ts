@@ -49,6 +49,7 @@ const INFORMATIONAL = new Set([
   ...['HoldsImdsEndpoint', 'HoldsUseMsi', 'HoldsClientId', 'ServeSummaryTitle', 'ServeSummaryNone', 'ServeSummaryAudience', 'ServeSummaryIdentity', 'ServeSummaryCount'],
   ...['ServeSummaryFirst', 'ServeSummaryLast', 'ServeSummaryClients', 'ServeSummaryRefused', 'ServeSummaryStopped'],
   // ManagedIdentityInfo@1: section titles, field and table labels, findings, wrappers of the warnings it prints
+  ...['SectionIdentities', 'FieldIdentityType', 'FieldSystemAssigned', 'TableUserAssigned', 'HeaderClientId', 'HeaderPrincipalId', 'IdentitiesThisOne', 'IdentitiesChoose', 'IdentitiesNotShown'],
   ...['SectionIdentity', 'SectionInstance', 'SectionKeyVault', 'SectionSecrets', 'SectionResources', 'SectionPermissions', 'SectionFailed', 'SectionSkipped', 'InstanceSkipped'],
   ...['FieldIdentity', 'IdentityFrom', 'FieldTenantId', 'FieldObjectId', 'FieldClientId', 'FieldMiResourceId', 'FieldIssuer', 'FieldAudience', 'FieldExpires'],
   ...['FieldName', 'FieldResourceId', 'FieldSubscription', 'FieldResourceGroup', 'FieldLocation', 'FieldVmSize', 'FieldOs', 'FieldScaleSet', 'FieldZone'],
