@@ -10,13 +10,13 @@
  * /arc/metadata/identity/oauth2/token (the path is shared with IMDS on a real host).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceTestHooks } from '../src/core/sources/types';
 import { badRequest, tokenReply } from './imds';
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
+import { tempFolder } from './temp';
 
 export const ARC_TOKEN_ROUTE = 'arc.token';
 const PATH = '/arc/metadata/identity/oauth2/token';
@@ -30,7 +30,7 @@ interface ArcState {
 const states = new WeakMap<AzureEmulator, ArcState>();
 
 export function registerAzureArc(emu: AzureEmulator): void {
-  const state: ArcState = { folder: mkdtempSync(join(tmpdir(), 'azcmagent-tokens-')), keys: new Map() };
+  const state: ArcState = { folder: tempFolder('azcmagent-tokens-'), keys: new Map() };
   states.set(emu, state);
   emu.route(ARC_TOKEN_ROUTE, 'GET', PATH, (ctx) => arcToken(emu, state, ctx));
 }

@@ -20,8 +20,7 @@
  * token exchange does; otherwise disableInstanceDiscovery / knownAuthorities).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { decodeJwtClaims } from '../src/core/jwt';
@@ -30,6 +29,7 @@ import { unsignedJwt } from './jwt';
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
 import { mintFor, unknownResourceText } from './tokens';
+import { tempFolder } from './temp';
 
 export const ENTRA_TOKEN_ROUTE = 'entra.token';
 export const ENTRA_DISCOVERY_ROUTE = 'entra.openid-configuration';
@@ -152,7 +152,7 @@ export function federatedToken(emu: AzureEmulator, options: FederatedTokenOption
 export function workloadIdentityEnv(emu: AzureEmulator, options: FederatedTokenOptions = {}): Record<string, string> {
   const identity = options.identity ?? emu.machine.userAssigned[0];
   if (!identity) throw new Error('Workload identity needs a user-assigned identity: start the emulator with userAssigned: [...].');
-  const file = join(mkdtempSync(join(tmpdir(), 'azure-tokens-')), 'azure-identity-token');
+  const file = join(tempFolder('azure-tokens-'), 'azure-identity-token');
   writeFileSync(file, `${federatedToken(emu, options)}\n`, { mode: 0o600 });
   return {
     AZURE_AUTHORITY_HOST: emu.httpsUrl,

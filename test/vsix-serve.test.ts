@@ -8,12 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../emulator';
 import { vsixPath } from '../scripts/package';
 import { HANDLER_NODES, unzip } from '../scripts/vsix';
 import { decodeJwtClaims } from '../src/core/jwt';
 import { rawRequest } from './helpers/identity-server';
-import { watchEmulator } from './helpers/scan';
+import { withEmulator } from './helpers/emulator';
 import { runStagedTask } from './helpers/tasks';
 
 describe('the .vsix: serveIdentity', () => {
@@ -34,9 +33,7 @@ describe('the .vsix: serveIdentity', () => {
         console.warn(`    SKIPPED: the ${handler} run needs Node ${version.source.slice(2, 4)}; ${node} is ${actual}.`);
         return this.skip();
       }
-      const emu = await startEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] });
-      watchEmulator(emu);
-      try {
+      await withEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] }, async (emu) => {
         const b = emu.machine.userAssigned[1];
         const inputs = { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'objectId', identityId: b.objectId, serveIdentity: 'true' };
         const run = await runStagedTask('ManagedIdentityTokenV1', emu, { taskDir, nodePath: node, inputs });
@@ -50,9 +47,7 @@ describe('the .vsix: serveIdentity', () => {
         const post = await runStagedTask('ManagedIdentityTokenV1', emu, { taskDir, nodePath: node, stage: 'postjobexecution', taskVariables: run.taskVariables, variables: { 'Agent.TempDirectory': run.tempDirectory } });
         assert.match(post.log, /Identity server stopped .*: 1 answers/);
         await assert.rejects(rawRequest(Number(endpoint.port), '/msi/token'), /ECONNREFUSED/);
-      } finally {
-        await emu.stop();
-      }
+      });
     });
   }
 });

@@ -10,7 +10,8 @@ import { AccessBasis, InfoReport, KeyVaultReport, Outcome, vaultAccess } from '.
 import type { InstanceInfo } from '../../src/core/instance';
 import type { VmIdentities } from '../../src/core/vm-identities';
 import type { Verdict } from '../../src/core/permissions';
-import { describeFailure, external, locMessage } from '../common/report';
+import { external, warn } from '../common/log';
+import { describeFailure, locMessage } from '../common/report';
 
 /** A sentence whose verdict the markdown shows in bold. */
 type Sentence = (em: (s: string) => string) => string;
@@ -270,7 +271,7 @@ export function writeLog(blocks: Block[]): void {
       }
       case 'problem':
         flush();
-        tl.warning(b.text);
+        warn(b.text);
         break;
     }
   }

@@ -1,16 +1,14 @@
 /** ManagedIdentityInfo@1's Identities section: the identities assigned to this VM or scale set, from its identity block in Resource Manager. */
 import { strict as assert } from 'node:assert';
-import { ARM_ROUTES, AzureEmulator, ROLES, startEmulator, worldOf } from '../../emulator';
-import { watchEmulator } from '../helpers/scan';
+import { ARM_ROUTES, AzureEmulator, ROLES, worldOf } from '../../emulator';
+import { useEmulator } from '../helpers/emulator';
 import { runInfoTask, runTokenTask } from '../helpers/tasks';
 
 describe('ManagedIdentityInfo@1 Identities section', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
+  useEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] }, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   const asB = () => ({ identityType: 'userAssigned', identityIdType: 'clientId', identityId: emu.machine.userAssigned[1].clientId });
   const readGroup = (objectId: string) => worldOf(emu).assign(objectId, ROLES.Reader, worldOf(emu).groupId(emu.machine.resourceGroup));

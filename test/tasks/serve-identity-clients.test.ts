@@ -9,12 +9,13 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import type { TaskRun } from '../../emulator/agent';
-import { AzureEmulator, IMDS_TOKEN_ROUTE, ROLES, startEmulator, worldOf } from '../../emulator';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, ROLES, worldOf } from '../../emulator';
 import { findOnPath } from '../../scripts/paths';
 import { decodeJwtClaims } from '../../src/core/jwt';
 import { azurePython, ClientResult, node24, NodeClientCase, runAzureCli, runNodeClient, runPythonIdentity } from '../helpers/clients';
 import { laterStepEnv } from '../helpers/identity-server';
-import { recordOutput, watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
+import { recordOutput } from '../helpers/scan';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
 
 const ARM = 'https://management.azure.com/';
@@ -28,18 +29,7 @@ describe("serveIdentity: Microsoft's clients in later steps", function () {
   let bare: Record<string, string>;
   /** The clients that ran (a skipped one is not in the summary). */
   const ran = new Set<string>();
-  before(async () => {
-    emu = await startEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
-    // Both identities may read the VM's group, so az login finds the subscription whichever signs in.
-    const world = worldOf(emu);
-    for (const u of emu.machine.userAssigned) world.assign(u.objectId, ROLES.Reader, world.groupId(emu.machine.resourceGroup));
-    const b = emu.machine.userAssigned[1];
-    run = await runTokenTask(emu, { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'resourceId', identityId: b.resourceId, serveIdentity: 'true' });
-    assert.equal(run.result, 'Succeeded', run.log);
-    env = laterStepEnv(run);
-    bare = Object.fromEntries(Object.entries(env).filter(([k]) => /^(IDENTITY_|MSI_)/.test(k)));
-  });
+  // Registered first, so it runs before the emulator stops.
   after(async () => {
     const post = await runStagedTask('ManagedIdentityTokenV1', emu, { stage: 'postjobexecution', taskVariables: run.taskVariables, variables: { 'Agent.TempDirectory': run.tempDirectory } });
     assert.match(post.log, /Identity server stopped/);
@@ -47,9 +37,23 @@ describe("serveIdentity: Microsoft's clients in later steps", function () {
     recordOutput('serve summary after the clients', summary, emu);
     if (process.env.SHOW_SERVE_SUMMARY) console.log(summary);
     // Each client that ran is named by its User-Agent.
-    for (const agent of ['msal-node', 'python-requests', 'azsdk-js-identity', 'azsdk-python-identity']) assert.ok(!ran.has(agent) || summary.includes(agent), `${agent} in the summary`);
-    await emu.stop();
+    for (const agent of ran) assert.ok(summary.includes(agent), `${agent} in the summary`);
   });
+  useEmulator(
+    { systemAssigned: false, userAssigned: ['id-a', 'id-b'] },
+    async (e) => {
+      emu = e;
+      // Both identities may read the VM's group, so az login finds the subscription whichever signs in.
+      const world = worldOf(emu);
+      for (const u of emu.machine.userAssigned) world.assign(u.objectId, ROLES.Reader, world.groupId(emu.machine.resourceGroup));
+      const b = emu.machine.userAssigned[1];
+      run = await runTokenTask(emu, { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'resourceId', identityId: b.resourceId, serveIdentity: 'true' });
+      assert.equal(run.result, 'Succeeded', run.log);
+      env = laterStepEnv(run);
+      bare = Object.fromEntries(Object.entries(env).filter(([k]) => /^(IDENTITY_|MSI_)/.test(k)));
+    },
+    { once: true },
+  );
 
   const a = () => emu.machine.userAssigned[0];
   const b = () => emu.machine.userAssigned[1];
@@ -88,6 +92,7 @@ describe("serveIdentity: Microsoft's clients in later steps", function () {
       { id: 'bare', env: bare, resource: 'https://storage.azure.com/.default' },
     ], { node });
     assertIdentity(dac, { 'job env': b().objectId, bare: b().objectId });
+    ran.add('azsdk-js-identity');
   });
 
   it('Python azure-identity (from Debian azure-cli)', async function () {
@@ -101,6 +106,7 @@ describe("serveIdentity: Microsoft's clients in later steps", function () {
       { id: 'other', env: bare, resource: ARM, clientId: a().clientId },
     ]);
     assertIdentity(results, { default: b().objectId, other: a().objectId });
+    ran.add('azsdk-python-identity');
   });
 
   it('Azure CLI 2.45: az login --identity and az account get-access-token through MSI_ENDPOINT', async function () {
@@ -120,5 +126,6 @@ describe("serveIdentity: Microsoft's clients in later steps", function () {
     assert.ok(other.token?.ok, other.token?.error ?? other.login.error);
     assert.equal(decodeJwtClaims(other.token!.accessToken!)?.oid, a().objectId);
     assert.ok(emu.received(IMDS_TOKEN_ROUTE).length > 0);
+    ran.add('python-requests');
   });
 });

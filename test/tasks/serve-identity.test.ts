@@ -7,23 +7,22 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import type { TaskRun } from '../../emulator/agent';
-import { AzureEmulator, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
+import { AzureEmulator, IMDS_TOKEN_ROUTE } from '../../emulator';
 import { decodeJwtClaims } from '../../src/core/jwt';
 import { laterStepEnv, rawRequest } from '../helpers/identity-server';
-import { recordOutput, watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
+import { recordOutput } from '../helpers/scan';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
 
 describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
   let emu: AzureEmulator;
   const started: TaskRun[] = [];
-  beforeEach(async () => {
-    emu = await startEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
-  });
+  // Registered first, so it runs before the emulator stops: whatever a test left running is stopped as its post-job step would.
   afterEach(async () => {
-    // Whatever a test left running is stopped as its post-job step would.
     for (const run of started.splice(0)) await postJob(run);
-    await emu.stop();
+  });
+  useEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] }, (e) => {
+    emu = e;
   });
 
   function serve(inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<TaskRun> {

@@ -5,6 +5,7 @@
  * reason. Never a token, a secret or a query. Bounded in size: a client that
  * asks for thousands of audiences cannot grow it without limit.
  */
+import { inertLogText } from '../log-text';
 export interface UsageRow {
   audience: string;
   /** Which identity answered: "chosen" (the task's) or the one the request named, described. */
@@ -33,9 +34,9 @@ const MAX_AGENTS = 5;
 const MAX_TEXT = 200;
 const MAX_REASONS = 20;
 
-/** Outside text made short, on one line, without control characters. */
+/** Outside text made short and inert: one line, nothing the agent would obey or format (log-text.ts). */
 export function tidy(text: string, max = MAX_TEXT): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, max);
+  return inertLogText(text).trim().slice(0, max);
 }
 
 export class Usage {

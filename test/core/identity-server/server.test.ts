@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../../emulator';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv } from '../../../emulator';
 import { decodeJwtClaims } from '../../../src/core/jwt';
 import { userAssigned } from '../../../src/core/identity';
 import { ManagedIdentityError } from '../../../src/core/errors';
@@ -11,7 +11,7 @@ import { acquireUpstream } from '../../../src/core/identity-server/upstream';
 import type { UsageReport } from '../../../src/core/identity-server/usage';
 import { fakeClock } from '../../helpers/clock';
 import { rawRequest } from '../../helpers/identity-server';
-import { watchEmulator } from '../../helpers/scan';
+import { useEmulator } from '../../helpers/emulator';
 
 const ARM = 'https://management.azure.com/';
 
@@ -44,13 +44,9 @@ describe('identity server on an emulated VM with two user-assigned identities an
       ...extra,
     });
   };
-  beforeEach(async () => {
-    emu = await startEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
-  });
-  afterEach(async () => {
-    await server?.stop('test');
-    await emu.stop();
+  afterEach(() => server?.stop('test'));
+  useEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] }, (e) => {
+    emu = e;
   });
 
   const oid = (token: unknown) => decodeJwtClaims(String(token))?.oid;

@@ -3,12 +3,12 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, startEmulator } from '../../emulator';
-import { acquireToken } from '../../src/core/acquire';
-import { ManagedIdentityError } from '../../src/core/errors';
-import { readArcKeyFile } from '../../src/core/sources/azure-arc';
-import { watchEmulator } from '../helpers/scan';
-import { failure, sourceOptions } from '../helpers/sources';
+import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator } from '../../../emulator';
+import { acquireToken } from '../../../src/core/acquire';
+import { ManagedIdentityError } from '../../../src/core/errors';
+import { readArcKeyFile } from '../../../src/core/sources/azure-arc';
+import { failure, sourceOptions } from '../../helpers/sources';
+import { useEmulator } from '../../helpers/emulator';
 
 const SECRET = 'arc-key-that-must-never-leave-the-machine';
 
@@ -66,11 +66,9 @@ describe('Azure Arc key files', () => {
 
 describe('Azure Arc token source', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator();
-    watchEmulator(emu);
+  useEmulator({}, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   it('answers the 401 challenge with the key file named in the realm, then the key is used up', async () => {
     const result = await acquireToken(sourceOptions(emu, 'azureArc'));
