@@ -21,9 +21,10 @@ import { locMessage, logRetry, maskToken, runTask } from '../common/report';
 import { azCleanup, azLogin, AzLoginOutcome, findAz } from './azcli';
 import { verifyAzureDevOps } from './devops';
 import { readToolOptions } from './options';
-import { isPostJob } from './stage';
+import { isPostJob, isServe } from './stage';
 import { envVariableName, uploadSummary, VariableRow } from './summary';
 import { exportTerraform } from './terraform';
+import { runServerChild } from '../../src/core/identity-server/process';
 import { readAllowedAudiences, serveIdentity, stopServedIdentity } from './identity-server';
 
 async function main(): Promise<void> {
@@ -147,4 +148,5 @@ async function postJob(): Promise<void> {
   tl.setResult(tl.TaskResult.Succeeded, tl.loc('CleanupDone'));
 }
 
-void (isPostJob() ? postJob() : runTask(main)).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));
+if (isServe()) runServerChild();
+else void (isPostJob() ? postJob() : runTask(main)).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));

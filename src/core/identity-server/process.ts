@@ -36,11 +36,12 @@ export interface StartedServer {
 type ChildMessage = { started: StartedServer } | { failed: string };
 
 /**
- * Starts `entry` (a script that calls runServerChild) with `node`, sends it the
- * configuration and waits for its port. Fails after `timeoutMs` (the child is then ended).
+ * Starts `entry` (a script that calls runServerChild) with `node` in `env`
+ * (default: this process's), sends it the configuration and waits for its
+ * port. Fails after `timeoutMs` (the child is then ended).
  */
-export function spawnIdentityServer(node: string, entry: string, config: ServeConfig, timeoutMs = 15_000): Promise<StartedServer> {
-  const child: ChildProcess = spawn(node, [entry], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], windowsHide: true });
+export function spawnIdentityServer(node: string, entry: string, config: ServeConfig, timeoutMs = 15_000, env: NodeJS.ProcessEnv = process.env): Promise<StartedServer> {
+  const child: ChildProcess = spawn(node, [entry], { env, detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], windowsHide: true });
   return new Promise<StartedServer>((resolve, reject) => {
     const fail = (why: string) => {
       clearTimeout(timer);

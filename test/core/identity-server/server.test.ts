@@ -170,6 +170,21 @@ describe('identity server on an emulated VM with two user-assigned identities an
     await assert.rejects(rawRequest(server.port, '/msi/token'), /ECONNREFUSED/);
   });
 
+  it('asks again for a token that expires within 5 minutes (the emulator minting 4-minute tokens)', async () => {
+    emu.machine.tokenLifetimeSeconds = 240;
+    await start();
+    const get = () => rawRequest(server.port, `/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(ARM)}`, { headers: { 'X-IDENTITY-HEADER': secret } });
+    const first = await get();
+    const second = await get();
+    assert.notEqual(first.json.access_token, second.json.access_token);
+    assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 2);
+    emu.machine.tokenLifetimeSeconds = 3600;
+    const third = await get();
+    const fourth = await get();
+    assert.equal(third.json.access_token, fourth.json.access_token, 'an hour-long token is served from the cache');
+    assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 3);
+  });
+
   it('stops on its own when idle', async () => {
     await start({ idleMs: 100 });
     const report = await server.stopped;
