@@ -195,7 +195,7 @@ describe('header and URL injection', () => {
       const sent = c.name === 'workloadIdentity' ? params.getAll('scope') : params.getAll('resource');
       assert.deepEqual(sent, [c.name === 'workloadIdentity' ? `${typed}/.default` : typed]);
       assert.ok(!params.getAll('client_id').includes('evil'), 'the typed resource added no parameter');
-      assert.equal(req.headers.host, new URL(c.name === 'serviceFabric' ? emu.httpsUrl : emu.url).host);
+      assert.equal(req.headers.host, new URL(c.name === 'serviceFabric' || c.name === 'workloadIdentity' ? emu.httpsUrl : emu.url).host);
     });
   }
 
