@@ -48,6 +48,7 @@ export interface IdentityServerOptions {
 export const DEFAULT_IDLE_MS = 6 * 3600_000;
 export const DEFAULT_LIFETIME_MS = 48 * 3600_000;
 export const LOOPBACK = '127.0.0.1';
+const MAX_CONNECTIONS = 256;
 
 /** A resource as compared with allowedAudiences: no trailing slash or /.default, any case. */
 export function normaliseResource(resource: string): string {
@@ -90,6 +91,8 @@ export class IdentityServer {
       s.on('close', () => this.sockets.delete(s));
     });
     this.server.on('clientError', (_e, socket: Socket) => socket.destroy());
+    // Bounded like everything else: a local process cannot hold the server's file descriptors without limit.
+    this.server.maxConnections = MAX_CONNECTIONS;
   }
 
   /** Listens on the loopback address only. */
