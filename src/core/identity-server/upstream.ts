@@ -12,7 +12,8 @@ export type UpstreamOptions = Omit<AcquireOptions, 'audience' | 'identity'>;
 
 export function acquireUpstream(base: UpstreamOptions): (resource: string, identity: IdentitySelector) => Promise<CachedToken> {
   return async (resource, identity) => {
-    const r = await acquireToken({ ...base, audience: resource, identity });
+    // The resource as the client wrote it (protocols.ts checked it is a URI or an application ID): no preset names here.
+    const r = await acquireToken({ ...base, audience: { resource }, identity });
     return { token: r.token, expiresOn: r.expiresOn, clientId: r.clientId ?? clientIdOf(r.claims) };
   };
 }
