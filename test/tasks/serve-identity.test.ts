@@ -7,12 +7,12 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import type { TaskRun } from '../../emulator/agent';
-import { AzureEmulator, IMDS_TOKEN_ROUTE } from '../../emulator';
+import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_TOKEN_ROUTE, workloadIdentityEnv } from '../../emulator';
 import { decodeJwtClaims } from '../../src/core/jwt';
 import { laterStepEnv, rawRequest } from '../helpers/identity-server';
 import { useEmulator } from '../helpers/emulator';
 import { recordOutput } from '../helpers/scan';
-import { runStagedTask, runTokenTask } from '../helpers/tasks';
+import { runInfoTask, runStagedTask, runTokenTask } from '../helpers/tasks';
 
 describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
   let emu: AzureEmulator;
@@ -87,7 +87,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     await assert.rejects(get(run, 'resource=https%3A%2F%2Fvault.azure.net'), /ECONNREFUSED/, 'stopped');
   });
 
-  it('is detected by a later ManagedIdentityToken@1 like any App Service endpoint, which gets the chosen identity', async () => {
+  it('is detected by a later ManagedIdentityToken@1 and ManagedIdentityInfo@1 like any App Service endpoint, which get the chosen identity', async () => {
     const run = await serve();
     const before = emu.received(IMDS_TOKEN_ROUTE).length;
     const later = await runTokenTask(emu, { audience: 'KeyVault', variableName: 'Later' }, { env: laterStepEnv(run) });
@@ -95,6 +95,23 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     assert.match(later.log, /App Service managed identity \(IDENTITY_ENDPOINT\)/);
     assert.equal(decodeJwtClaims(later.variables.get('Later')!.value)?.oid, emu.machine.userAssigned[1].objectId);
     assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, before + 1, 'through the server to IMDS');
+    const info = await runInfoTask(emu, { sections: 'identity' }, { env: laterStepEnv(run) });
+    assert.equal(info.result, 'Succeeded', info.log);
+    assert.match(info.log, /from the App Service managed identity \(IDENTITY_ENDPOINT\)/);
+    assert.ok(info.log.includes(emu.machine.userAssigned[1].objectId), 'ManagedIdentityInfo@1 sees the chosen identity');
+  });
+
+  it('serves from the source the task detected: workload identity (AKS), each answer a token exchanged at Entra ID', async () => {
+    const b = emu.machine.userAssigned[1];
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager', serveIdentity: 'true' }, { env: workloadIdentityEnv(emu, { identity: b }) });
+    started.push(run);
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.match(run.log, /from workloadIdentity/);
+    const before = emu.received(ENTRA_TOKEN_ROUTE).length;
+    const answer = await get(run, 'resource=https%3A%2F%2Fvault.azure.net');
+    assert.equal(decodeJwtClaims(String(answer.json.access_token))?.oid, b.objectId);
+    assert.equal(emu.received(ENTRA_TOKEN_ROUTE).length, before + 1);
+    assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 0, 'never IMDS');
   });
 
   it('refuses an audience outside allowedAudiences, naming the input', async () => {
