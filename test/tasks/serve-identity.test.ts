@@ -70,18 +70,22 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     assert.equal(decodeJwtClaims(String(plain.json.access_token))?.oid, b.objectId);
     const named = await get(run, `resource=https%3A%2F%2Fvault.azure.net&client_id=${a.clientId}`);
     assert.equal(decodeJwtClaims(String(named.json.access_token))?.oid, a.objectId);
+    // A hostile client: its User-Agent must reach the summary inert (no logging command, no table break, no code span break).
+    await get(run, 'resource=https%3A%2F%2Fvault.azure.net', { 'User-Agent': 'evil ##vso[task.setvariable variable=X]y | `x` ##[error]z' });
     const refused = await get(run, 'resource=https%3A%2F%2Fvault.azure.net', { 'X-IDENTITY-HEADER': 'wrong' });
     assert.equal(refused.status, 401);
 
     const post = await postJob(run);
     started.splice(started.indexOf(run), 1);
     assert.equal(post.result, 'Succeeded', post.log);
-    assert.match(post.log, /Identity server stopped \(process \d+, port \d+\): 2 answers, 2 upstream token requests, 1 requests refused/);
+    assert.match(post.log, /Identity server stopped \(process \d+, port \d+\): 3 answers, 2 upstream token requests, 1 requests refused/);
     assert.equal(post.summaries.length, 1);
     assert.equal(post.summaries[0].title, 'Identity served to later steps');
     const summary = readFileSync(post.summaries[0].file, 'utf8');
     recordOutput('serve summary', summary, emu);
-    assert.match(summary, /\| `https:\/\/vault\.azure\.net` \| user-assigned \(client ID [0-9a-f-]+\) \| 1 \|/);
+    assert.match(summary, /\| `https:\/\/vault\.azure\.net` \| user-assigned \(client ID [0-9a-f-]+\) \| 2 \|/);
+    assert.ok(!/##vso\[|##\[/i.test(summary), 'no logging command or log format from a client in the summary');
+    assert.ok(summary.includes('`evil ##_vso[task.setvariable variable=X]y x ##_[error]z`'), 'the User-Agent inert, in one code span');
     assert.match(summary, new RegExp(`user-assigned \\(client ID ${a.clientId}\\), named by the request \\| 1 \\|`));
     assert.match(summary, /Refused requests: unauthorized 1/);
     await assert.rejects(get(run, 'resource=https%3A%2F%2Fvault.azure.net'), /ECONNREFUSED/, 'stopped');
