@@ -15,6 +15,7 @@
  * credentials/managedIdentityCredential, azure-identity 1.13
  * azure/identity/_credentials) and from what each service answers.
  */
+import { strict as assert } from 'node:assert';
 import { arcAnnounceFolder, arcTokenFolder, AzureEmulator } from '../../emulator';
 import {
   ARC_KEY_FOLDER,
@@ -195,6 +196,11 @@ function conformance(
       const runnable = cases.filter((c) => (!noNetns || c.source !== 'imdsWellKnown') && (!noArcFolder || !table[c.source]?.[c.kind]?.needsArcFolder));
       const sandbox = { netns: noNetns ? undefined : emulatorBridges(emu), arcKeyFolder: noArcFolder ? undefined : arcTokenFolder(emu) };
       results = new Map((await runAll(emu, runnable, sandbox)).map((r) => [r.id, r]));
+    });
+
+    it('every request the client made found its route (none answered "no route")', function () {
+      if (missing) this.skip();
+      assert.deepEqual(emu.requests.filter((r) => r.route === 'unmatched').map((r) => `${r.method} ${r.url.split('?')[0]}`), []);
     });
 
     for (const [source, kinds] of Object.entries(table) as Array<[SourceKey, Table[SourceKey]]>) {
