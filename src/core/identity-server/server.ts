@@ -153,7 +153,13 @@ export class IdentityServer {
       this.usage.refusedFor('body_too_large');
       return send(res, errorAnswer(undefined, { status: 413, code: 'body_too_large', message: `The request body is longer than ${MAX_BODY_BYTES} bytes.` }), true);
     }
-    const url = new URL(req.url ?? '/', this.url);
+    // The origin-form target only ("/path?query"): "//host/path" must not move the path into a host.
+    const target = req.url ?? '';
+    if (!target.startsWith('/')) {
+      this.usage.refusedFor('invalid_request');
+      return send(res, errorAnswer(undefined, { status: 400, code: 'invalid_request', message: 'The request target must be a path.' }), true);
+    }
+    const url = new URL(`${this.url}${target}`);
     const header = (name: string) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;

@@ -107,6 +107,8 @@ describe('identity server on an emulated VM with two user-assigned identities an
       ['X-Forwarded-For', rawRequest(server.port, `/msi/token?${q}`, { headers: { ...ok, 'X-Forwarded-For': '10.0.0.1' } }), 400],
       ['PUT', rawRequest(server.port, `/msi/token?${q}`, { method: 'PUT', headers: ok }), 405],
       ['other path', rawRequest(server.port, `/metadata/instance?api-version=2021-02-01`, { headers: { ...ok, Metadata: 'true' } }), 404],
+      ['a host in the path', rawRequest(server.port, `//${secret}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${ARM}`, { headers: { Metadata: 'true' } }), 404],
+      ['absolute-form target', rawRequest(server.port, `http://127.0.0.1:${server.port}/msi/token?${q}`, { headers: ok }), 400],
       ['long URL', rawRequest(server.port, `/msi/token?${q}&x=${'a'.repeat(5000)}`, { headers: ok }), 414],
       ['long body', rawRequest(server.port, new URL(server.endpoints.msiEndpoint).pathname, { method: 'POST', headers: { Metadata: 'true', 'Content-Type': 'application/x-www-form-urlencoded' }, body: `resource=${'a'.repeat(5000)}` }), 413],
       ['two identities', rawRequest(server.port, `/msi/token?${q}&client_id=${emu.machine.userAssigned[0].clientId}&mi_res_id=x`, { headers: ok }), 400],
