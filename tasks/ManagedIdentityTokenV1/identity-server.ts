@@ -15,11 +15,14 @@
  * feed the summary. It never kills by process ID: the agent ends the job's
  * leftover processes in any case.
  */
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { parseAudience } from '../../src/core/audience';
 import type { Cloud } from '../../src/core/clouds';
-import { requestStop } from '../../src/core/identity-server/control';
+import { readSelfStopRecord, requestStop } from '../../src/core/identity-server/control';
 import { newServerSecret } from '../../src/core/identity-server/guard';
 import { ServeConfig, spawnIdentityServer } from '../../src/core/identity-server/process';
 import { DEFAULT_IDLE_MS, DEFAULT_LIFETIME_MS, LOOPBACK, normaliseResource } from '../../src/core/identity-server/server';
@@ -81,13 +84,15 @@ export async function serveIdentity(req: ServeRequest): Promise<VariableRow[]> {
     idleMs: DEFAULT_IDLE_MS,
     lifetimeMs: DEFAULT_LIFETIME_MS,
   };
+  const reportFile = join(tempFolder(), `${REPORT_PREFIX}${randomBytes(8).toString('hex')}.json`);
+  config.reportFile = reportFile;
   let started: { pid: number; port: number };
   try {
     started = await spawnIdentityServer(process.execPath, join(__dirname, 'serve.js'), config);
   } catch (e) {
     throw new LocalizedError(tl.loc('ServeStartFailed', e instanceof Error ? e.message : String(e)));
   }
-  tl.setTaskVariable(SERVE_RECORD, JSON.stringify({ port: started.port, pid: started.pid, key: controlKey }), true);
+  tl.setTaskVariable(SERVE_RECORD, JSON.stringify({ port: started.port, pid: started.pid, key: controlKey, reportFile }), true);
   const base = `http://${LOOPBACK}:${started.port}`;
   const paths = serverPaths(secret);
   const rows: VariableRow[] = [];
@@ -115,6 +120,36 @@ interface ServeRecord {
   port: number;
   pid: number;
   key: string;
+  /** Where the server leaves its signed report if it stops on its own. */
+  reportFile?: string;
+}
+
+/** The name of the report a server leaves when it stops on its own, before its random part. */
+const REPORT_PREFIX = 'ManagedIdentityToken-server-';
+const MAX_REPORT_FILE_BYTES = 256 * 1024;
+
+function tempFolder(): string {
+  return tl.getVariable('Agent.TempDirectory') || tmpdir();
+}
+
+/** A report file this task named: our prefix and a random part, directly in this job's temporary folder. */
+function isOwnReportFile(file: string): boolean {
+  return isAbsolute(file) && new RegExp(`^${REPORT_PREFIX}[0-9a-f]{16}\\.json$`).test(basename(file)) && dirname(resolve(file)) === resolve(tempFolder());
+}
+
+/** The report a server left when it stopped on its own: read only from our own file, believed only with its proof; the file is removed. */
+function selfStopReport(record: ServeRecord): UsageReport | undefined {
+  const file = record.reportFile;
+  if (!file || !isOwnReportFile(file)) return undefined;
+  try {
+    const stat = lstatSync(file);
+    if (!stat.isFile() || stat.size > MAX_REPORT_FILE_BYTES) return undefined;
+    return readSelfStopRecord(record.key, readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 export function parseServeRecord(raw: string): ServeRecord | undefined {
@@ -127,7 +162,8 @@ export function parseServeRecord(raw: string): ServeRecord | undefined {
   const r = v as Partial<ServeRecord>;
   if (!r || typeof r !== 'object') return undefined;
   const ok = Number.isInteger(r.port) && r.port! > 0 && r.port! < 65536 && Number.isInteger(r.pid) && r.pid! > 0 && typeof r.key === 'string' && /^[0-9a-f]{64}$/.test(r.key);
-  return ok ? { port: r.port!, pid: r.pid!, key: r.key! } : undefined;
+  if (!ok || (r.reportFile !== undefined && typeof r.reportFile !== 'string')) return undefined;
+  return { port: r.port!, pid: r.pid!, key: r.key!, reportFile: r.reportFile };
 }
 
 /** The post-job part: stop the server this step started, log it, and attach its usage. Never fails the job. */
@@ -140,15 +176,21 @@ export async function stopServedIdentity(): Promise<void> {
     return;
   }
   const outcome = await requestStop(record.port, record.key);
-  if (!outcome.stopped) {
-    if (outcome.why === 'notRunning') console.log(tl.loc('ServeNotRunning', record.port));
-    else tl.warning(tl.loc('ServeNotOurs', record.port, outcome.why));
-    return;
+  let r: UsageReport;
+  if (outcome.stopped) r = outcome.report;
+  else {
+    const left = outcome.why === 'notRunning' ? selfStopReport(record) : undefined;
+    if (!left) {
+      if (outcome.why === 'notRunning') console.log(tl.loc('ServeNotRunning', record.port));
+      else tl.warning(tl.loc('ServeNotOurs', record.port, outcome.why));
+      return;
+    }
+    r = left;
   }
-  const r = outcome.report;
   const answers = r.rows.reduce((n, row) => n + row.count, r.otherCount);
   const refused = Object.values(r.refused).reduce((n, c) => n + c, 0);
-  console.log(tl.loc('ServeStopped', record.pid, record.port, answers, r.upstreamRequests, refused));
+  if (outcome.stopped) console.log(tl.loc('ServeStopped', record.pid, record.port, answers, r.upstreamRequests, refused));
+  else console.log(tl.loc('ServeStoppedItself', record.pid, record.port, r.stopReason ?? '-', answers, r.upstreamRequests, refused));
   attachSummary('ManagedIdentityToken-served', tl.loc('ServeSummaryTitle'), serveSummaryMarkdown(r));
 }
 

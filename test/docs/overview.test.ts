@@ -45,7 +45,7 @@ const INFORMATIONAL = new Set([
   ...['SummaryAzureCli', 'SummaryAzureCliValue', 'SummaryAzureDevOps', 'SummaryVariables', 'SummaryVariable', 'SummarySecret', 'SummaryHolds'],
   ...['SummaryYes', 'SummaryNo', 'SummaryUse', 'SummaryUseSameJob', 'SummaryUseOtherJob', 'SummaryUseAzureCli', 'SummaryUseAzureDevOpsCli', 'SummaryUseTerraform'],
   // ManagedIdentityToken@1 serveIdentity: progress, variables and the served-usage summary
-  ...['ServeStarted', 'ServeVariablesSet', 'ServeAllowedAudiences', 'ServeStopped', 'ServeNotRunning', 'HoldsIdentityEndpoint', 'HoldsIdentitySecret', 'HoldsMsiEndpoint'],
+  ...['ServeStarted', 'ServeVariablesSet', 'ServeAllowedAudiences', 'ServeStopped', 'ServeStoppedItself', 'ServeNotRunning', 'HoldsIdentityEndpoint', 'HoldsIdentitySecret', 'HoldsMsiEndpoint'],
   ...['HoldsImdsEndpoint', 'HoldsUseMsi', 'HoldsClientId', 'ServeSummaryTitle', 'ServeSummaryNone', 'ServeSummaryAudience', 'ServeSummaryIdentity', 'ServeSummaryCount'],
   ...['ServeSummaryFirst', 'ServeSummaryLast', 'ServeSummaryClients', 'ServeSummaryRefused', 'ServeSummaryStopped'],
   // ManagedIdentityInfo@1: section titles, field and table labels, findings, wrappers of the warnings it prints

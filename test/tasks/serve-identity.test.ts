@@ -5,9 +5,14 @@
  * and attaches what it served, and a tampered record stops nothing.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TaskRun } from '../../emulator/agent';
-import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_TOKEN_ROUTE, workloadIdentityEnv } from '../../emulator';
+import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv, workloadIdentityEnv } from '../../emulator';
+import { stagedTask } from '../../scripts/paths';
+import { newServerSecret } from '../../src/core/identity-server/guard';
+import { spawnIdentityServer } from '../../src/core/identity-server/process';
 import { decodeJwtClaims } from '../../src/core/jwt';
 import { laterStepEnv, rawRequest } from '../helpers/identity-server';
 import { useEmulator } from '../helpers/emulator';
@@ -154,5 +159,43 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     assert.match(broken.log, /record of this step is not valid/);
     for (const p of [wrongKey, otherPort, broken]) assert.equal(p.result, 'Succeeded');
     assert.equal((await get(run, 'resource=https%3A%2F%2Fmanagement.azure.com')).status, 200, 'still serving');
+  });
+
+  it('a server that stopped on its own (idle) leaves a signed report, which the post-job step shows; a forged one is not believed', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'agent-temp-'));
+    const start = async (name: string) => {
+      const key = newServerSecret();
+      const secret = newServerSecret();
+      const reportFile = join(temp, name);
+      const config = { secret, controlKey: key, chosen: { kind: 'system' as const }, upstream: { identitySource: 'imds' as const, timeoutSeconds: 10 }, idleMs: 400, reportFile };
+      const started = await spawnIdentityServer(process.execPath, join(stagedTask('ManagedIdentityTokenV1'), 'serve.js'), config, 15_000, { ...process.env, ...imdsEnv(emu) });
+      return { ...started, key, secret, reportFile };
+    };
+    const postWith = (record: object) =>
+      runStagedTask('ManagedIdentityTokenV1', emu, { stage: 'postjobexecution', taskVariables: new Map([['ManagedIdentityToken.identityServer', JSON.stringify(record)]]), variables: { 'Agent.TempDirectory': temp } });
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(done(), 'in time');
+    };
+
+    const own = await start('ManagedIdentityToken-server-0123456789abcdef.json');
+    const grant = emu.machine.userAssigned[0];
+    await rawRequest(own.port, `/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.azure.net&client_id=${grant.clientId}`, { headers: { 'X-IDENTITY-HEADER': own.secret } });
+    await until(() => existsSync(own.reportFile));
+    const post = await postWith({ port: own.port, pid: own.pid, key: own.key, reportFile: own.reportFile });
+    assert.match(post.log, /had stopped on its own \(idle: .*\): 1 answers, 1 upstream token requests, 0 requests refused/);
+    assert.match(readFileSync(post.summaries[0].file, 'utf8'), /`https:\/\/vault\.azure\.net`/);
+    assert.ok(!existsSync(own.reportFile), 'the report is removed');
+
+    // A file with the right name but a proof made without the key: nothing is shown from it.
+    const forged = await start('ManagedIdentityToken-server-fedcba9876543210.json');
+    await until(() => existsSync(forged.reportFile));
+    writeFileSync(forged.reportFile, JSON.stringify({ body: JSON.stringify({ rows: [{ audience: 'forged', identity: 'x', count: 9, first: '', last: '', protocols: [], userAgents: [] }], refused: {}, startedAt: '' }), proof: 'a'.repeat(64) }));
+    const notBelieved = await postWith({ port: forged.port, pid: forged.pid, key: forged.key, reportFile: forged.reportFile });
+    assert.match(notBelieved.log, /had already stopped/);
+    assert.equal(notBelieved.summaries.length, 0);
+    // A record naming a file outside the job's temporary folder is not read at all.
+    const outside = await postWith({ port: forged.port, pid: forged.pid, key: forged.key, reportFile: '/etc/passwd' });
+    assert.match(outside.log, /had already stopped/);
   });
 });

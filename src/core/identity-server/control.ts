@@ -35,6 +35,28 @@ export function stopAllowed(key: string, nonce: string | undefined, proof: strin
   return true;
 }
 
+/** The nonce of the report a server leaves when it stops on its own (idle, lifetime): signed like a stop answer. */
+export const SELF_STOP_NONCE = 'self-stop';
+
+/** The report file's content: the report and its proof. */
+export function selfStopRecord(key: string, report: UsageReport): string {
+  const body = JSON.stringify(report);
+  return JSON.stringify({ body, proof: reportProof(key, SELF_STOP_NONCE, body) });
+}
+
+/** The report in a file a server left when it stopped on its own, only when its proof holds. */
+export function readSelfStopRecord(key: string, text: string): UsageReport | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const r = v as { body?: unknown; proof?: unknown };
+  if (!r || typeof r.body !== 'string' || typeof r.proof !== 'string') return undefined;
+  return secretMatches(r.proof, reportProof(key, SELF_STOP_NONCE, r.body)) ? parseReport(r.body) : undefined;
+}
+
 export type StopOutcome = { stopped: true; report: UsageReport } | { stopped: false; why: 'notRunning' | 'refused' | 'unproven' | 'timeout' };
 
 const MAX_REPORT_BYTES = 256 * 1024;

@@ -12,7 +12,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { closeHttpAgents } from '../http';
 import type { IdentitySelector } from '../identity';
 import { closeNetworkDispatchers } from '../network';
-import { startIdentityServer } from './server';
+import { writeSecretFile } from '../secret-file';
+import { selfStopRecord } from './control';
+import { startIdentityServer, STOP_REQUEST } from './server';
 import { acquireUpstream, UpstreamOptions } from './upstream';
 
 export interface ServeConfig {
@@ -26,6 +28,8 @@ export interface ServeConfig {
   audienceRefusal?: string;
   idleMs?: number;
   lifetimeMs?: number;
+  /** Where the server leaves its signed report when it stops on its own (idle, lifetime), for the post-job step. */
+  reportFile?: string;
 }
 
 export interface StartedServer {
@@ -74,7 +78,8 @@ export function runServerChild(): void {
         });
         process.send?.({ started: { pid: process.pid, port: server.port } } satisfies ChildMessage);
         process.channel?.unref();
-        await server.stopped;
+        const report = await server.stopped;
+        if (report.stopReason !== STOP_REQUEST && config.reportFile) writeSecretFile(config.reportFile, selfStopRecord(config.controlKey, report));
       } catch (e) {
         process.send?.({ failed: e instanceof Error ? e.message : String(e) } satisfies ChildMessage);
       }

@@ -48,6 +48,8 @@ export interface IdentityServerOptions {
 export const DEFAULT_IDLE_MS = 6 * 3600_000;
 export const DEFAULT_LIFETIME_MS = 48 * 3600_000;
 export const LOOPBACK = '127.0.0.1';
+/** The stop reason of a stop the post-job step asked for. */
+export const STOP_REQUEST = 'stop request';
 const MAX_CONNECTIONS = 256;
 
 /** A resource as compared with allowedAudiences: no trailing slash or /.default, any case. */
@@ -199,9 +201,9 @@ export class IdentityServer {
       this.usage.refusedFor('control_refused');
       return send(res, errorAnswer(undefined, { status: 401, code: 'unauthorized', message: 'Not allowed.' }));
     }
-    const body = JSON.stringify({ ...this.report(), stopReason: 'stop request' });
+    const body = JSON.stringify({ ...this.report(), stopReason: STOP_REQUEST });
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), [PROOF_HEADER]: reportProof(this.options.controlKey, nonce ?? '', body), Connection: 'close' });
-    res.end(body, () => void this.stop('stop request'));
+    res.end(body, () => void this.stop(STOP_REQUEST));
   }
 }
 
