@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   // Last: the server takes this step's environment, before the variables it sets for later steps.
   if (options.serveIdentity) {
     const served = { identity, clientId: facts.clientId, objectId: facts.objectId, source: result.source, cloud, network, timeoutSeconds, allowedAudiences };
-    variables.push(...(await serveIdentity(served)));
+    const rows = await serveIdentity(served);
+    // ARM_USE_MSI and ARM_MSI_ENDPOINT replace what exportTerraformEnv set: one row each in the summary.
+    variables.splice(0, variables.length, ...variables.filter((v) => !rows.some((r) => r.name === v.name)), ...rows);
   }
 
   uploadSummary({

@@ -123,6 +123,19 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 0, 'never IMDS');
   });
 
+  it('with exportTerraformEnv: Terraform gets its subscription and tenant, and the server as ARM_MSI_ENDPOINT, each listed once', async () => {
+    const run = await serve({ exportTerraformEnv: 'true' });
+    assert.equal(run.result, 'Succeeded', run.log);
+    assert.equal(run.variables.get('ARM_SUBSCRIPTION_ID')?.value, emu.machine.subscriptionId);
+    assert.equal(run.variables.get('ARM_CLIENT_ID')?.value, emu.machine.userAssigned[1].clientId);
+    assert.match(run.variables.get('ARM_MSI_ENDPOINT')?.value ?? '', /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{64}\/metadata\/identity\/oauth2\/token$/);
+    const summary = readFileSync(run.summaries[0].file, 'utf8');
+    assert.equal(summary.split('\n').filter((l) => l.startsWith('| `ARM_MSI_ENDPOINT`')).length, 1);
+    // Terraform's request names the client ID it was given: the chosen identity, from the same cache entry.
+    const tf = await rawRequest(port(run), `${new URL(run.variables.get('ARM_MSI_ENDPOINT')!.value).pathname}?api-version=2018-02-01&resource=${encodeURIComponent('https://management.azure.com/')}&client_id=${emu.machine.userAssigned[1].clientId}`, { headers: { Metadata: 'true' } });
+    assert.equal(decodeJwtClaims(String(tf.json.access_token))?.oid, emu.machine.userAssigned[1].objectId);
+  });
+
   it('refuses an audience outside allowedAudiences, naming the input', async () => {
     const run = await serve({ allowedAudiences: 'AzureResourceManager\nhttps://storage.azure.com/' });
     assert.equal(run.result, 'Succeeded', run.log);
