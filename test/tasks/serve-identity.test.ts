@@ -68,6 +68,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     assert.ok(masked >= 0, 'the secret is registered with the agent');
     lines.forEach((l, i) => assert.ok(!l.includes(secret) || (i >= masked && l.startsWith('##vso[task.')), `line ${i} shows the secret`));
     assert.ok(!run.log.includes(secret));
+    for (const s of run.summaries) assert.ok(!readFileSync(s.file, 'utf8').includes(secret), 'the summary names the variables, never the secret');
     assert.match(run.log, /Identity server started for later steps/);
 
     // A later step: the chosen identity without naming it; the other one when named.
