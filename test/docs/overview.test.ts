@@ -43,7 +43,7 @@ const INFORMATIONAL = new Set([
   ...['HoldsToken', 'HoldsDevOpsPat', 'HoldsAzureConfigDir', 'DevOpsPatSet', 'DevOpsVerified', 'TerraformSubscriptionFromImds', 'TerraformEnvSet'],
   ...['SummaryTitle', 'SummaryIdentity', 'SummaryIds', 'SummaryIdsValue', 'SummarySource', 'SummaryAudience', 'SummaryExpiry', 'SummaryExpiryValue'],
   ...['SummaryAzureCli', 'SummaryAzureCliValue', 'SummaryAzureDevOps', 'SummaryVariables', 'SummaryVariable', 'SummarySecret', 'SummaryHolds'],
-  ...['SummaryYes', 'SummaryNo', 'SummaryUse', 'SummaryUseSameJob', 'SummaryUseOtherJob', 'SummaryUseAzureCli', 'SummaryUseAzureDevOpsCli', 'SummaryUseTerraform'],
+  ...['SummaryYes', 'SummaryNo', 'SummaryUse', 'SummaryUseSameJob', 'SummaryUseOtherJob', 'SummaryNoOutputVariables', 'SummaryUseAzureCli', 'SummaryUseAzureDevOpsCli', 'SummaryUseTerraform'],
   // ManagedIdentityToken@1 serveIdentity: progress, variables and the served-usage summary
   ...['ServeStarted', 'ServeVariablesSet', 'ServeAllowedAudiences', 'ServeStopped', 'ServeStoppedItself', 'ServeNotRunning', 'HoldsIdentityEndpoint', 'HoldsIdentitySecret', 'HoldsMsiEndpoint'],
   ...['HoldsImdsEndpoint', 'HoldsUseMsi', 'HoldsClientId', 'ServeSummaryTitle', 'ServeSummaryNone', 'ServeSummaryAudience', 'ServeSummaryIdentity', 'ServeSummaryCount'],
