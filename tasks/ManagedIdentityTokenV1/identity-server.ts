@@ -44,6 +44,8 @@ export interface ServeRequest {
   clientId?: string;
   objectId?: string;
   source: SourceName;
+  /** The source's name for the log: "Azure Instance Metadata Service (IMDS)". */
+  sourceLabel: string;
   cloud: Cloud;
   network: NetworkSettings;
   timeoutSeconds: number;
@@ -109,7 +111,7 @@ export async function serveIdentity(req: ServeRequest): Promise<VariableRow[]> {
   const clientId = req.identity.kind === 'clientId' ? req.identity.id : req.identity.kind !== 'system' ? req.clientId : undefined;
   if (clientId) set('AZURE_CLIENT_ID', clientId, tl.loc('HoldsClientId'));
   console.log(
-    tl.loc('ServeStarted', `${base}${paths.appService} (api-version ${APP_SERVICE_VERSION})`, started.pid, describeIdentity(req.identity), req.source, DEFAULT_IDLE_MS / 3600_000, DEFAULT_LIFETIME_MS / 3600_000),
+    tl.loc('ServeStarted', `${base}${paths.appService} (api-version ${APP_SERVICE_VERSION})`, started.pid, describeIdentity(req.identity), req.sourceLabel, DEFAULT_IDLE_MS / 3600_000, DEFAULT_LIFETIME_MS / 3600_000),
   );
   if (req.allowedAudiences) console.log(tl.loc('ServeAllowedAudiences', req.allowedAudiences.join(', ')));
   console.log(tl.loc('ServeVariablesSet', rows.map((r) => r.name).join(', ')));

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   if (options.exportTerraformEnv) variables.push(...(await exportTerraform(options, identity, cloud, result, facts, login)));
   // Last: the server takes this step's environment, before the variables it sets for later steps.
   if (options.serveIdentity) {
-    const served = { identity, clientId: facts.clientId, objectId: facts.objectId, source: result.source, cloud, network, timeoutSeconds, allowedAudiences };
+    const served = { identity, clientId: facts.clientId, objectId: facts.objectId, source: result.source, sourceLabel: result.sourceLabel, cloud, network, timeoutSeconds, allowedAudiences };
     const rows = await serveIdentity(served);
     // ARM_USE_MSI and ARM_MSI_ENDPOINT replace what exportTerraformEnv set: one row each in the summary.
     variables.splice(0, variables.length, ...variables.filter((v) => !rows.some((r) => r.name === v.name)), ...rows);

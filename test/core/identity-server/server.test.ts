@@ -146,6 +146,20 @@ describe('identity server on an emulated VM with two user-assigned identities an
     assert.equal(server.report().rows[0].count, 50);
   });
 
+  it("applies the engine's retries upstream: IMDS busy twice, the client gets its token on one request", async () => {
+    secret = newServerSecret();
+    server = await startIdentityServer({
+      secret,
+      controlKey,
+      chosen: userAssigned('clientId', emu.machine.userAssigned[1].clientId),
+      upstream: acquireUpstream({ env: imdsEnv(emu), identitySource: 'imds', timeoutSeconds: 10, retryPolicy: { baseDelayMs: 5, maxDelayMs: 10 } }),
+    });
+    emu.faults.script(IMDS_TOKEN_ROUTE, [{ status: 503, body: { error: 'busy' } }, { status: 429, headers: { 'Retry-After': '0' }, body: { error: 'throttled' } }]);
+    const answer = await rawRequest(server.port, `/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(ARM)}`, { headers: { 'X-IDENTITY-HEADER': secret } });
+    assert.equal(answer.status, 200, answer.body);
+    assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 3);
+  });
+
   it('answers an upstream refusal in the protocol shape with its advice, and caches no failure', async () => {
     await start();
     const unknown = await rawRequest(server.port, `/msi/token?api-version=2019-08-01&resource=${encodeURIComponent('https://unknown.example')}`, { headers: { 'X-IDENTITY-HEADER': secret } });
