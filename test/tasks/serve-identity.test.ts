@@ -116,7 +116,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     const run = await runTokenTask(emu, { audience: 'AzureResourceManager', serveIdentity: 'true' }, { env: workloadIdentityEnv(emu, { identity: b }) });
     started.push(run);
     assert.equal(run.result, 'Succeeded', run.log);
-    assert.match(run.log, /Identity server started .* from Microsoft Entra workload identity|Identity server started .* from .*workload identity/i);
+    assert.match(run.log, /Identity server started .* from Microsoft Entra ID \(workload identity\)\./);
     const before = emu.received(ENTRA_TOKEN_ROUTE).length;
     const answer = await get(run, 'resource=https%3A%2F%2Fvault.azure.net');
     assert.equal(decodeJwtClaims(String(answer.json.access_token))?.oid, b.objectId);
