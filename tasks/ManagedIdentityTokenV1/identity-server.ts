@@ -32,6 +32,7 @@ import type { NetworkSettings } from '../../src/core/network';
 import type { SourceName } from '../../src/core/sources/types';
 import { APP_SERVICE_VERSION, serverPaths } from '../../src/core/identity-server/protocols';
 import { InputError } from '../common/inputs';
+import { say, warn } from '../common/log';
 import { attachSummary, LocalizedError } from '../common/report';
 import type { VariableRow } from './summary';
 
@@ -110,11 +111,10 @@ export async function serveIdentity(req: ServeRequest): Promise<VariableRow[]> {
   set('ARM_MSI_ENDPOINT', `${base}${paths.imds}`, tl.loc('HoldsImdsEndpoint'), true);
   const clientId = req.identity.kind === 'clientId' ? req.identity.id : req.identity.kind !== 'system' ? req.clientId : undefined;
   if (clientId) set('AZURE_CLIENT_ID', clientId, tl.loc('HoldsClientId'));
-  console.log(
-    tl.loc('ServeStarted', `${base}${paths.appService} (api-version ${APP_SERVICE_VERSION})`, started.pid, describeIdentity(req.identity), req.sourceLabel, DEFAULT_IDLE_MS / 3600_000, DEFAULT_LIFETIME_MS / 3600_000),
-  );
-  if (req.allowedAudiences) console.log(tl.loc('ServeAllowedAudiences', req.allowedAudiences.join(', ')));
-  console.log(tl.loc('ServeVariablesSet', rows.map((r) => r.name).join(', ')));
+  const endpoint = `${base}${paths.appService} (api-version ${APP_SERVICE_VERSION})`;
+  say('ServeStarted', endpoint, started.pid, describeIdentity(req.identity), req.sourceLabel, DEFAULT_IDLE_MS / 3600_000, DEFAULT_LIFETIME_MS / 3600_000);
+  if (req.allowedAudiences) say('ServeAllowedAudiences', req.allowedAudiences.join(', '));
+  say('ServeVariablesSet', rows.map((r) => r.name).join(', '));
   return rows;
 }
 
@@ -174,7 +174,7 @@ export async function stopServedIdentity(): Promise<void> {
   if (!raw) return;
   const record = parseServeRecord(raw);
   if (!record) {
-    tl.warning(tl.loc('ServeRecordInvalid'));
+    warn(tl.loc('ServeRecordInvalid'));
     return;
   }
   const outcome = await requestStop(record.port, record.key);
@@ -183,16 +183,16 @@ export async function stopServedIdentity(): Promise<void> {
   else {
     const left = outcome.why === 'notRunning' ? selfStopReport(record) : undefined;
     if (!left) {
-      if (outcome.why === 'notRunning') console.log(tl.loc('ServeNotRunning', record.port));
-      else tl.warning(tl.loc('ServeNotOurs', record.port, outcome.why));
+      if (outcome.why === 'notRunning') say('ServeNotRunning', record.port);
+      else warn(tl.loc('ServeNotOurs', record.port, outcome.why));
       return;
     }
     r = left;
   }
   const answers = r.rows.reduce((n, row) => n + row.count, r.otherCount);
   const refused = Object.values(r.refused).reduce((n, c) => n + c, 0);
-  if (outcome.stopped) console.log(tl.loc('ServeStopped', record.pid, record.port, answers, r.upstreamRequests, refused));
-  else console.log(tl.loc('ServeStoppedItself', record.pid, record.port, r.stopReason ?? '-', answers, r.upstreamRequests, refused));
+  if (outcome.stopped) say('ServeStopped', record.pid, record.port, answers, r.upstreamRequests, refused);
+  else say('ServeStoppedItself', record.pid, record.port, r.stopReason ?? '-', answers, r.upstreamRequests, refused);
   attachSummary('ManagedIdentityToken-served', tl.loc('ServeSummaryTitle'), serveSummaryMarkdown(r));
 }
 

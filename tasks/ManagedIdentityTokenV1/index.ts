@@ -13,6 +13,7 @@ import { describeIdentity } from '../../src/core/identity';
 import { claimLines } from '../../src/core/jwt';
 import { minutesLeft } from '../../src/core/lifetime';
 import { closeHttpAgents } from '../../src/core/http';
+import { runServerChild } from '../../src/core/identity-server/process';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { TokenFacts, tokenFacts } from '../../src/core/token-facts';
 import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
@@ -25,7 +26,6 @@ import { readToolOptions } from './options';
 import { isPostJob, isServe } from './stage';
 import { envVariableName, uploadSummary, VariableRow } from './summary';
 import { exportTerraform } from './terraform';
-import { runServerChild } from '../../src/core/identity-server/process';
 import { readAllowedAudiences, serveIdentity, stopServedIdentity } from './identity-server';
 
 async function main(): Promise<void> {
@@ -140,8 +140,9 @@ function publish(name: string, result: TokenResult, facts: TokenFacts, crossJob:
 
 /**
  * The post-job step: signs the Azure CLI out and removes the configuration
- * directory the task created, and stops the identity server (serveIdentity). Does nothing when the task did not sign in; a
- * clean-up problem is a warning, never a failed job.
+ * directory the task created, and stops the identity server (serveIdentity).
+ * Does nothing when the task did neither; a clean-up problem is a warning,
+ * never a failed job.
  */
 async function postJob(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
@@ -153,7 +154,7 @@ async function postJob(): Promise<void> {
   try {
     await stopServedIdentity();
   } catch (e) {
-    tl.warning(tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e)));
+    warn(tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e)));
   }
   tl.setResult(tl.TaskResult.Succeeded, tl.loc('CleanupDone'));
 }
