@@ -33,7 +33,7 @@ import type { SourceName } from '../../src/core/sources/types';
 import { APP_SERVICE_VERSION, serverPaths } from '../../src/core/identity-server/protocols';
 import { InputError } from '../common/inputs';
 import { say, warn } from '../common/log';
-import { attachSummary, LocalizedError } from '../common/report';
+import { attachSummary, describeFailure, LocalizedError } from '../common/report';
 import type { VariableRow } from './summary';
 
 /** The task variable that carries the server's port, process ID and control key to the post-job step. */
@@ -61,7 +61,7 @@ export function readAllowedAudiences(cloud: Cloud): string[] | undefined {
     try {
       return parseAudience(line, cloud).resource;
     } catch (e) {
-      throw new InputError(`allowedAudiences: ${e instanceof Error ? e.message : String(e)}`);
+      throw new InputError(`allowedAudiences: ${describeFailure(e)}`);
     }
   });
 }

@@ -144,6 +144,10 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     assert.equal(vault.status, 403);
     assert.match(String(vault.json.message), /not in the allowedAudiences input/);
     assert.equal((await get(run, 'resource=https%3A%2F%2Fmanagement.azure.com')).status, 200);
+    const typo = await runTokenTask(emu, { audience: 'AzureResourceManager', serveIdentity: 'true', allowedAudiences: 'AzureResourceManager\nhttps://a.example https://b.example' });
+    assert.equal(typo.result, 'Failed');
+    assert.match(typo.resultMessage ?? '', /^allowedAudiences: /);
+    assert.equal(typo.variables.get('IDENTITY_ENDPOINT'), undefined, 'no server for a bad input');
   });
 
   it('gives two jobs on one machine two servers with different secrets, each carrying its job\'s process lookup ID (by which the agent ends it)', async function () {
