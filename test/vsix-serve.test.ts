@@ -4,35 +4,24 @@
  * and the post-job step (post.js) stops it.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { vsixPath } from '../scripts/package';
-import { HANDLER_NODES, unzip } from '../scripts/vsix';
+import { HANDLER_NODES } from '../scripts/vsix';
 import { decodeJwtClaims } from '../src/core/jwt';
 import { rawRequest } from './helpers/identity-server';
 import { withEmulator } from './helpers/emulator';
-import { runStagedTask } from './helpers/tasks';
+import { packagedTask, requireHandlerNode, runStagedTask } from './helpers/tasks';
 
 describe('the .vsix: serveIdentity', () => {
-  const vsix = vsixPath();
-  const unpacked = mkdtempSync(join(tmpdir(), 'vsix-serve-'));
-  const taskDir = join(unpacked, 'tasks', 'ManagedIdentityTokenV1');
-  before(async function () {
-    if (!existsSync(vsix)) throw new Error(`${vsix} is missing: npm test builds it with npm run package first.`);
-    await unzip(vsix, unpacked);
-  });
+  let taskDir: string;
+  before(async () => (taskDir = await packagedTask('ManagedIdentityTokenV1')));
 
   it('bundles the server beside the task', () => assert.ok(existsSync(join(taskDir, 'serve.js'))));
 
-  for (const { handler, node, version } of HANDLER_NODES) {
+  for (const h of HANDLER_NODES) {
+    const { handler, node } = h;
     it(`serves the chosen identity past the step and stops in the post-job step under ${handler}`, async function () {
-      const actual = existsSync(node) ? execFileSync(node, ['-v'], { encoding: 'utf8' }).trim() : 'none';
-      if (!version.test(actual)) {
-        console.warn(`    SKIPPED: the ${handler} run needs Node ${version.source.slice(2, 4)}; ${node} is ${actual}.`);
-        return this.skip();
-      }
+      requireHandlerNode(this, h);
       await withEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] }, async (emu) => {
         const b = emu.machine.userAssigned[1];
         const inputs = { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'objectId', identityId: b.objectId, serveIdentity: 'true' };

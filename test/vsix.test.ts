@@ -4,33 +4,20 @@
  * against the emulator. Also checks the package's shape and size.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_TOKEN_ROUTE, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv } from '../emulator';
 import { vsixPath } from '../scripts/package';
 import { TASK_NAMES } from '../scripts/paths';
-import { folderSize, HANDLER_NODES, HandlerNode, handlerNodeMissing, unzip } from '../scripts/vsix';
+import { folderSize, HANDLER_NODES } from '../scripts/vsix';
 import { withConnectProxy } from './helpers/proxy';
-import { runInfoTask, runStagedTask } from './helpers/tasks';
+import { requireHandlerNode as requireNode, runInfoTask, runStagedTask, unpackedVsix } from './helpers/tasks';
 import { withEmulator } from './helpers/emulator';
-
-/** Skips the test, loudly, when the handler's Node cannot run here. */
-function requireNode(test: Mocha.Context, h: HandlerNode): void {
-  const missing = handlerNodeMissing(h);
-  if (missing) {
-    console.warn(`    SKIPPED: ${missing}.`);
-    test.skip();
-  }
-}
 
 describe('the .vsix', () => {
   const vsix = vsixPath();
-  const unpacked = mkdtempSync(join(tmpdir(), 'vsix-'));
-  before(async function () {
-    if (!existsSync(vsix)) throw new Error(`${vsix} is missing: npm test builds it with npm run package first.`);
-    await unzip(vsix, unpacked);
-  });
+  let unpacked: string;
+  before(async () => (unpacked = await unpackedVsix()));
 
   it('holds each task bundled, with no node_modules, within 1 MB a task', () => {
     for (const name of TASK_NAMES) {

@@ -34,12 +34,10 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskWrapper } from '../emulator/agent';
-import { vsixPath } from '../scripts/package';
 import { CLI_BIN, findOnPath, WINDOWS_NODE, WINE_PREFIX } from '../scripts/paths';
-import { unzip } from '../scripts/vsix';
 import { withEmulator } from './helpers/emulator';
 import { recordOutput } from './helpers/scan';
-import { runStagedTask } from './helpers/tasks';
+import { runStagedTask, unpackedVsix } from './helpers/tasks';
 
 const SUBSCRIPTION = '0b1f6471-1bf0-4dda-aec3-111122223333';
 
@@ -99,7 +97,7 @@ function installAzCmd(tenantId: string): { dir: string; log: string } {
 describe('on Windows (Node 20 for Windows under Wine)', function () {
   this.timeout(240_000);
   const wine = findOnPath('wine');
-  const unpacked = mkdtempSync(join(tmpdir(), 'vsix-wine-'));
+  let unpacked: string;
   let wrapper: TaskWrapper;
 
   before(async function () {
@@ -110,7 +108,7 @@ describe('on Windows (Node 20 for Windows under Wine)', function () {
       this.skip();
     }
     ensurePrefix();
-    await unzip(vsixPath(), unpacked);
+    unpacked = await unpackedVsix();
     wrapper = { command: wine, args: [], toGuest, fromGuest };
   });
 

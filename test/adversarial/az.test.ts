@@ -9,8 +9,8 @@ import { strict as assert } from 'node:assert';
 import { AzureEmulator, imdsEnv } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
 import { useEmulator } from '../helpers/emulator';
-import { BASH, HostileAz, HostileMode, installHostileAz, survivors } from './hostile-process';
-import { HANDLERS, runPackaged } from './packaged';
+import { BASH, HostileAz, HostileMode, installHostileAz, survivors } from '../helpers/hostile-process';
+import { HANDLERS, runPackaged } from '../helpers/tasks';
 
 /** Generous: "did not hang", not speed (timeoutSeconds 2, a 3 s grace, Node start-up on a loaded machine). */
 const DID_NOT_HANG_MS = 30_000;

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMiToken } from '../helpers/cli';
 import { forgedCommandsIn, watchTokens } from '../helpers/scan';
-import { behave, FORGED_COMMANDS, HostileServer, startHostileServer } from './hostile-server';
-import { HANDLERS, runPackaged } from './packaged';
+import { behave, FORGED_COMMANDS, HostileServer, startHostileServer } from '../helpers/hostile-server';
+import { HANDLERS, runPackaged } from '../helpers/tasks';
 
 /** In claims the task only shows (not the IDs it publishes as variables). */
 const FORGED_CLAIMS = { xms_mirid: `${FORGED_COMMANDS[0]} ${FORGED_COMMANDS[4]}`, idtyp: FORGED_COMMANDS[1], azp: `${FORGED_COMMANDS[2]}${FORGED_COMMANDS[3]}` };

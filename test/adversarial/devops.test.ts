@@ -13,8 +13,8 @@ import { parseAudience } from '../../src/core/audience';
 import { checkAzureDevOps } from '../../src/core/devops';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { useEmulator } from '../helpers/emulator';
-import { behave, Behaviour, HostileServer, startHostileServer } from './hostile-server';
-import { HANDLERS, runPackaged } from './packaged';
+import { behave, Behaviour, HostileServer, startHostileServer } from '../helpers/hostile-server';
+import { HANDLERS, runPackaged } from '../helpers/tasks';
 
 /** Generous: "did not hang", not speed. */
 const DID_NOT_HANG_MS = 20_000;

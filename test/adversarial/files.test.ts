@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { AzureEmulator, imdsEnv } from '../../emulator';
 import { runMiToken } from '../helpers/cli';
 import { useEmulator } from '../helpers/emulator';
-import { runPackaged } from './packaged';
+import { runPackaged } from '../helpers/tasks';
 
 const TARGETS: ReadonlyArray<readonly [string, (dir: string) => string]> = [
   ["a symbolic link to the process's stdout", (dir) => (symlinkSync('/proc/self/fd/1', join(dir, 'out')), join(dir, 'out'))],

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_BIN } from '../../scripts/paths';
 import { runMiToken } from '../helpers/cli';
-import { behave, HostileServer, startHostileServer } from './hostile-server';
+import { behave, HostileServer, startHostileServer } from '../helpers/hostile-server';
 
 const SH = ['/bin/sh', '/usr/bin/sh'].find((p) => existsSync(p));
 

@@ -13,7 +13,7 @@ import { AzureEmulator, imdsEnv } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
 import { FakeAzCall, installFakeAz } from '../fixtures/fake-az';
 import { useEmulator } from '../helpers/emulator';
-import { runPackaged } from './packaged';
+import { runPackaged } from '../helpers/tasks';
 
 const RECORD = 'ManagedIdentityToken.azLogin';
 const SYSTEM = 'systemAssignedIdentity';

@@ -5,8 +5,8 @@
  * reserved word is taken.
  */
 import { strict as assert } from 'node:assert';
-import { behave, HostileServer, startHostileServer } from './hostile-server';
-import { runPackaged } from './packaged';
+import { behave, HostileServer, startHostileServer } from '../helpers/hostile-server';
+import { runPackaged } from '../helpers/tasks';
 
 describe('adversarial: variableName', function () {
   this.timeout(60_000);

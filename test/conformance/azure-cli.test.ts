@@ -17,7 +17,6 @@ import { APP_SERVICE_LEGACY_TOKEN_ROUTE, IMDS_TOKEN_ROUTE, legacyDateForm, ROLES
 import type { AzureEmulator } from '../../emulator';
 import { AzureCliResult, netnsUnavailable, runAzureCli } from '../helpers/clients';
 import { useEmulator } from '../helpers/emulator';
-import { recordOutput } from '../helpers/scan';
 import { findOnPath } from '../../scripts/paths';
 import { EMULATOR_OPTIONS, emulatorBridges, sourceEnvOf, target } from './matrix';
 
@@ -41,9 +40,7 @@ describe('conformance: the Azure CLI (az login --identity, az account get-access
   });
 
   async function signIn(env: Record<string, string>, username: string | undefined, netns: boolean): Promise<AzureCliResult> {
-    const r = await runAzureCli(AZ!, { env, armUrl: emu.httpsUrl, username }, { caFile: emu.tls.pemFile, netns: netns ? emulatorBridges(emu) : undefined, timeoutMs: 120_000 });
-    recordOutput(`az login --identity ${username ?? ''}`, r.output, emu);
-    return r;
+    return runAzureCli(AZ!, { env, armUrl: emu.httpsUrl, username }, { caFile: emu.tls.pemFile, netns: netns ? emulatorBridges(emu) : undefined, timeoutMs: 120_000 });
   }
 
   /** The token az printed is one the emulator minted for this identity, with the expiry it gave. */

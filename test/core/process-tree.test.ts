@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import * as sinon from 'sinon';
 import { ProcessHost, runBounded } from '../../src/core/process-tree';
-import { BASH, installHostileAz, survivors } from '../adversarial/hostile-process';
+import { BASH, installHostileAz, survivors } from '../helpers/hostile-process';
 
 /** Generous: these assert "did not hang", not speed. */
 const DID_NOT_HANG_MS = 15_000;

@@ -17,7 +17,7 @@
  * 169.254.169.254 exists only on the namespace's loopback and chosen
  * addresses are carried to servers in this process: for the clients that only
  * know IMDS's well-known address. Tokens come back in the result, never on
- * this process's stdout.
+ * this process's stdout; every client's own output goes to the secret scan.
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -31,6 +31,7 @@ import { customCloud } from '../../src/core/clouds';
 import { findOnPath } from '../../scripts/paths';
 import { handlerNode, handlerNodeMissing } from '../../scripts/vsix';
 import { splice } from './netns-bridge';
+import { recordOutput } from './scan';
 
 /** A user-assigned identity, named one way (none: system-assigned). */
 export interface Selector {
@@ -234,6 +235,7 @@ export async function runNodeClient(client: NodeClientName, cases: NodeClientCas
     writeFileSync(casesFile, JSON.stringify({ client, baseEnv, cases }), { mode: 0o600 });
     const env: Record<string, string> = { ...baseEnv, ...(options.caFile ? { NODE_EXTRA_CA_CERTS: options.caFile } : {}) };
     const r = await runCommand(node, [join(__dirname, 'client-runner.js'), casesFile, resultsFile], env, options);
+    recordOutput(`${client} (${cases.length} cases)`, `${r.stdout}\n${r.stderr}`);
     if (!existsSync(resultsFile)) throw new Error(`${client} runner ended with ${r.code} and no results:\n${r.stderr.slice(-4000)}`);
     return JSON.parse(readFileSync(resultsFile, 'utf8')) as ClientResult[];
   } finally {
@@ -305,6 +307,7 @@ export async function runPythonIdentity(python: string, cases: PythonCase[], opt
     const baseEnv = { PATH: '/usr/bin:/bin', HOME: work, ...(options.caFile ? { REQUESTS_CA_BUNDLE: options.caFile } : {}) };
     writeFileSync(casesFile, JSON.stringify({ baseEnv, cases }), { mode: 0o600 });
     const r = await runCommand(python, [script, casesFile, resultsFile], baseEnv, options);
+    recordOutput(`python azure-identity (${cases.length} cases)`, `${r.stdout}\n${r.stderr}`);
     if (!existsSync(resultsFile)) throw new Error(`python azure-identity runner ended with ${r.code} and no results:\n${r.stderr.slice(-4000)}`);
     return JSON.parse(readFileSync(resultsFile, 'utf8')) as ClientResult[];
   } finally {
@@ -328,13 +331,14 @@ export interface AzureCliResult {
   login: { ok: boolean; accounts?: Array<{ id: string; user: { name: string; type: string }; environmentName: string }>; error?: string };
   /** Absent when login failed. */
   token?: { ok: boolean; accessToken?: string; expiresOn?: string; expires_on?: number; error?: string };
-  /** All stderr and the login's stdout (never the token), for the secret scan. */
+  /** All stderr and the login's stdout (never the token); runAzureCli records it for the secret scan. */
   output: string;
 }
 
 /** `az login --identity [--username …]` and `az account get-access-token` in a fresh AZURE_CONFIG_DIR (see RunOptions.netns for IMDS). */
 export async function runAzureCli(az: string, spec: AzureCliRun, options: RunOptions = {}): Promise<AzureCliResult> {
   const work = mkdtempSync(join(tmpdir(), 'clients-az-'));
+  let output = '';
   try {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -352,16 +356,19 @@ export async function runAzureCli(az: string, spec: AzureCliRun, options: RunOpt
     for (const args of azCloudCommands(customCloud(spec.armUrl, audience), { freshConfigDir: true, armAudience: audience })) {
       await run(az, args, { env, timeout: 60_000 });
     }
-    let output = '';
     const login = await runCommand(az, ['login', '--identity', ...(spec.username ? ['--username', spec.username] : []), '--output', 'json'], env, options);
     output += `${login.stdout}\n${login.stderr}\n`;
     if (login.code !== 0) return { login: { ok: false, error: login.stderr.trim() }, output };
-    const result: AzureCliResult = { login: { ok: true, accounts: JSON.parse(login.stdout) as NonNullable<AzureCliResult['login']['accounts']> }, output };
+    const accounts = JSON.parse(login.stdout) as NonNullable<AzureCliResult['login']['accounts']>;
     const got = await runCommand(az, ['account', 'get-access-token', ...(spec.resource ? ['--resource', spec.resource] : []), '--output', 'json'], env, options);
-    result.output += `${got.stderr}\n`;
-    result.token = got.code === 0 ? { ok: true, ...(JSON.parse(got.stdout) as object) } : { ok: false, error: got.stderr.trim() };
-    return result;
+    output += `${got.stderr}\n`;
+    const token = got.code === 0 ? { ok: true, ...(JSON.parse(got.stdout) as object) } : { ok: false, error: got.stderr.trim() };
+    return { login: { ok: true, accounts }, token, output };
+  } catch (e) {
+    output += `${(e as Error).message}\n`;
+    throw e;
   } finally {
+    recordOutput(`az login --identity${spec.username ? ` --username ${spec.username}` : ''}`, output);
     rmSync(work, { recursive: true, force: true });
   }
 }

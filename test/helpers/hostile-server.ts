@@ -11,7 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, Server, Socket } from 'node:net';
 import { unsignedJwt } from '../../emulator/jwt';
 import { emulatorCertificate } from '../../emulator/tls';
-import { watchTokens } from '../helpers/scan';
+import { watchTokens } from './scan';
 
 export interface SeenRequest {
   method: string;
