@@ -133,7 +133,10 @@ describe('writeSecretFile', () => {
     ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
   ] as const) {
     it(`refuses ${what}, and leaves it as it was`, function () {
-      if (process.platform === 'win32') this.skip();
+      if (process.platform === 'win32') {
+        console.warn(`    SKIPPED: ${what} needs a POSIX file system.`);
+        this.skip();
+      }
       const target = join(dir, 'token');
       make(target);
       assert.throws(() => writeSecretFile(target, 'value'), /Refusing to write to '.*token': it is (a symbolic link|a FIFO)/);
@@ -148,6 +151,7 @@ describe('writeSecretFile', () => {
     try {
       execFileSync('mknod', [device, 'c', '1', '3'], { stdio: 'ignore' });
     } catch {
+      console.warn('    SKIPPED: making a character device (mknod) needs root and a container that allows it.');
       this.skip();
     }
     assert.throws(() => writeSecretFile(device, 'value'), /Refusing to write to '.*null': it is a character device/);

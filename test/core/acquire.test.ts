@@ -166,7 +166,8 @@ describe('acquireToken on IMDS', () => {
     const started = Date.now();
     const e = await failure({ audience: parseAudience('AzureResourceManager'), env, requestTimeoutMs: 200, timeoutSeconds: 1, retryPolicy: FAST });
     assert.equal(e.kind, 'timeout');
-    assert.ok(Date.now() - started < 3000);
+    // Did not hang (the server never answers): a generous bound, not a speed test.
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
   });
 
   it('says no endpoint answered when nothing listens, at once', async () => {
@@ -175,7 +176,8 @@ describe('acquireToken on IMDS', () => {
     const e = await failure({ audience: parseAudience('AzureResourceManager'), env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}` } });
     assert.equal(e.kind, 'noEndpoint');
     assert.match(e.message, /No managed identity endpoint answered.*a self-hosted agent on a VM or scale set/);
-    assert.ok(Date.now() - started < 2000);
+    // Did not retry until the default 120 s deadline: a generous bound, not a speed test.
+    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
   });
 
   describe("'no managed identity here' in all its forms", () => {

@@ -12,6 +12,16 @@ import { join } from 'node:path';
 import { findForgedCommands, findLeaks, scanCounts } from './scan';
 
 const suiteTemp = mkdtempSync(join(tmpdir(), 'mi-tasks-test-'));
+
+// task-lib logs each agent variable it reads when first loaded (##vso[task.debug]… on stdout): the tests that load it
+// in this process are not a task, and those lines are noise in the test log. Load it once here, quietly.
+const write = process.stdout.write;
+process.stdout.write = () => true;
+try {
+  require('azure-pipelines-task-lib/task');
+} finally {
+  process.stdout.write = write;
+}
 // os.tmpdir() reads TMPDIR on POSIX and TEMP/TMP on Windows, at each call.
 for (const name of ['TMPDIR', 'TEMP', 'TMP']) process.env[name] = suiteTemp;
 

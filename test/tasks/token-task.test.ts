@@ -159,7 +159,8 @@ describe('ManagedIdentityToken@1', () => {
     assert.equal(run.result, 'Failed');
     assert.match(run.resultMessage ?? '', /No managed identity endpoint answered.*a self-hosted agent on a VM or scale set/);
     assert.doesNotMatch(run.resultMessage ?? '', /Azure-hosted|IsSelfHosted/);
-    assert.ok(run.durationMs < 10_000);
+    // Did not retry until the default 120 s timeoutSeconds: a generous bound for a loaded machine, not a speed test.
+    assert.ok(run.durationMs < 25_000, `the step took ${run.durationMs} ms`);
   });
 
   describe('on an agent of an agent cloud (Agent.IsSelfHosted = 0, as Microsoft-hosted agents report)', () => {
