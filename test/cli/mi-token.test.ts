@@ -210,70 +210,6 @@ describe('the bundled mi-token', () => {
         assert.match(lines[0], new RegExp(`^mi-token: attempt 1 at ${source.name} failed \\(HTTP 429\\); retrying in (0\\.[89]|1\\.[0-2]) s\\.$`));
       });
 
-      describe('--file', () => {
-        it('writes the token alone with mode 0600 and prints nothing', async () => {
-          const dir = tempDir();
-          const file = join(dir, 'token');
-          const r = await run(['--file', file]);
-          assert.equal(r.code, 0, r.stderr);
-          assert.equal(r.stdout, '');
-          assert.equal(r.stderr, '');
-          assert.equal(readFileSync(file, 'utf8'), emu.minted[0].token);
-          assert.equal(statSync(file).mode & 0o777, 0o600);
-          assert.deepEqual(readdirSync(dir), ['token']);
-        });
-
-        it('replaces an existing file atomically, leaving no temporary file', async () => {
-          const dir = tempDir();
-          const file = join(dir, 'agent.env');
-          writeFileSync(file, 'export MI_TOKEN=old\n');
-          chmodSync(file, 0o644);
-          const before = statSync(file).ino;
-          const r = await run(['--file', file, '--output', 'env']);
-          assert.equal(r.code, 0, r.stderr);
-          assert.equal(r.stdout, '');
-          const content = readFileSync(file, 'utf8');
-          assert.ok(content.startsWith(`export MI_TOKEN='${emu.minted[0].token}'\n`));
-          assert.equal(statSync(file).mode & 0o777, 0o600);
-          assert.notEqual(statSync(file).ino, before, 'a new file renamed into place, not the old one rewritten');
-          assert.deepEqual(readdirSync(dir), ['agent.env']);
-        });
-
-        it('fails with exit 1 and advice when the folder does not exist', async () => {
-          const dir = tempDir();
-          const r = await run(['--file', join(dir, 'missing', 'token')]);
-          assert.equal(r.code, 1);
-          assert.equal(r.stdout, '');
-          assert.match(r.stderr, /^mi-token: could not write .*missing\/token .*Check that its folder exists and is writable\.\n$/);
-          assert.deepEqual(readdirSync(dir), []);
-        });
-      });
-
-      for (const [what, args, pattern] of [
-        ['an unknown option', ['--token-type', 'bearer'], /^mi-token: Unknown option '--token-type'/],
-        ['a stray argument', ['AzureDevOps'], /^mi-token: Unexpected argument 'AzureDevOps'/],
-        ['an option without its value', ['--audience'], /^mi-token: Option '--audience <value>' argument missing/],
-        ['two identity selectors', ['--client-id', '11111111-2222-4333-8444-555555555555', '--object-id', '11111111-2222-4333-8444-555555555555'], /--client-id and --object-id exclude each other/],
-        ['an option given twice', ['--audience', 'KeyVault', '--audience', 'Storage'], /--audience is given more than once/],
-        ['a client ID that is not a GUID', ['--client-id', 'agent-pool'], /^mi-token: --client-id: identityId 'agent-pool' is not a GUID/],
-        ['a malformed audience', ['--audience', 'management.azure.com'], /^mi-token: The audience 'management.azure.com' is not a resource URI.*Example/],
-        ['an unknown source', ['--source', 'carrier-pigeon'], /^mi-token: --source: identitySource 'carrier-pigeon' is not one of: auto, /],
-        ['an unknown cloud', ['--cloud', 'AzureGermanCloud'], /^mi-token: --cloud 'AzureGermanCloud' is not one of: AzureCloud, /],
-        ['an unknown output', ['--output', 'yaml'], /^mi-token: --output 'yaml' is not one of: token, json, env, pwsh, cmd/],
-        ['a bad timeout', ['--timeout', '1.5'], /^mi-token: --timeout: timeoutSeconds '1.5' is not a positive whole number/],
-      ] as const) {
-        it(`exits 2 with the usage on ${what}, before any request`, async () => {
-          const r = await run([...args]);
-          assert.equal(r.code, 2, r.stderr);
-          assert.equal(r.stdout, '');
-          const [message, blank, first] = r.stderr.split('\n');
-          assert.match(message, pattern);
-          assert.equal(blank, '');
-          assert.equal(first, USAGE_FIRST_LINE);
-          assert.equal(emu.requests.length, 0);
-        });
-      }
-
       it('exits 3 with the "not on an Azure host" advice when nothing listens', async () => {
         await emu.stop();
         // IMDS is probed and given up on at once; the other hosts' endpoints are named by their
@@ -326,6 +262,80 @@ describe('the bundled mi-token', () => {
       });
     });
   }
+
+  describe('mi-token, whatever the host (the command line and --file; IMDS here)', () => {
+    let emu: AzureEmulator;
+    let env: Record<string, string>;
+    const run = (args: string[]) => runMiToken(args, { env, emu });
+    useEmulator({}, (e) => {
+      emu = e;
+      env = sourceEnv(emu, 'imds');
+    });
+
+    describe('--file', () => {
+      it('writes the token alone with mode 0600 and prints nothing', async () => {
+        const dir = tempDir();
+        const file = join(dir, 'token');
+        const r = await run(['--file', file]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderr, '');
+        assert.equal(readFileSync(file, 'utf8'), emu.minted[0].token);
+        assert.equal(statSync(file).mode & 0o777, 0o600);
+        assert.deepEqual(readdirSync(dir), ['token']);
+      });
+
+      it('replaces an existing file atomically, leaving no temporary file', async () => {
+        const dir = tempDir();
+        const file = join(dir, 'agent.env');
+        writeFileSync(file, 'export MI_TOKEN=old\n');
+        chmodSync(file, 0o644);
+        const before = statSync(file).ino;
+        const r = await run(['--file', file, '--output', 'env']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, '');
+        const content = readFileSync(file, 'utf8');
+        assert.ok(content.startsWith(`export MI_TOKEN='${emu.minted[0].token}'\n`));
+        assert.equal(statSync(file).mode & 0o777, 0o600);
+        assert.notEqual(statSync(file).ino, before, 'a new file renamed into place, not the old one rewritten');
+        assert.deepEqual(readdirSync(dir), ['agent.env']);
+      });
+
+      it('fails with exit 1 and advice when the folder does not exist', async () => {
+        const dir = tempDir();
+        const r = await run(['--file', join(dir, 'missing', 'token')]);
+        assert.equal(r.code, 1);
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, /^mi-token: could not write .*missing\/token .*Check that its folder exists and is writable\.\n$/);
+        assert.deepEqual(readdirSync(dir), []);
+      });
+    });
+
+    for (const [what, args, pattern] of [
+      ['an unknown option', ['--token-type', 'bearer'], /^mi-token: Unknown option '--token-type'/],
+      ['a stray argument', ['AzureDevOps'], /^mi-token: Unexpected argument 'AzureDevOps'/],
+      ['an option without its value', ['--audience'], /^mi-token: Option '--audience <value>' argument missing/],
+      ['two identity selectors', ['--client-id', '11111111-2222-4333-8444-555555555555', '--object-id', '11111111-2222-4333-8444-555555555555'], /--client-id and --object-id exclude each other/],
+      ['an option given twice', ['--audience', 'KeyVault', '--audience', 'Storage'], /--audience is given more than once/],
+      ['a client ID that is not a GUID', ['--client-id', 'agent-pool'], /^mi-token: --client-id: identityId 'agent-pool' is not a GUID/],
+      ['a malformed audience', ['--audience', 'management.azure.com'], /^mi-token: The audience 'management.azure.com' is not a resource URI.*Example/],
+      ['an unknown source', ['--source', 'carrier-pigeon'], /^mi-token: --source: identitySource 'carrier-pigeon' is not one of: auto, /],
+      ['an unknown cloud', ['--cloud', 'AzureGermanCloud'], /^mi-token: --cloud 'AzureGermanCloud' is not one of: AzureCloud, /],
+      ['an unknown output', ['--output', 'yaml'], /^mi-token: --output 'yaml' is not one of: token, json, env, pwsh, cmd/],
+      ['a bad timeout', ['--timeout', '1.5'], /^mi-token: --timeout: timeoutSeconds '1.5' is not a positive whole number/],
+    ] as const) {
+      it(`exits 2 with the usage on ${what}, before any request`, async () => {
+        const r = await run([...args]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(r.stdout, '');
+        const [message, blank, first] = r.stderr.split('\n');
+        assert.match(message, pattern);
+        assert.equal(blank, '');
+        assert.equal(first, USAGE_FIRST_LINE);
+        assert.equal(emu.requests.length, 0);
+      });
+    }
+  });
 
   describe('mi-token on a host without the forced endpoint', () => {
     it('exits 3 with what the host lacks, without the usage, before any request', async () => {
