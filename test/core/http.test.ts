@@ -39,9 +39,12 @@ describe('send() over both transports', () => {
   let server: Server;
   let base: string;
   const sockets = new Set<Socket>();
+  /** Requests that reached the server. */
+  let received = 0;
 
   before(async () => {
     server = createServer((req, res) => {
+      received++;
       let body = '';
       req.setEncoding('utf8').on('data', (d: string) => (body += d));
       req.on('end', () => ROUTES[new URL(req.url ?? '/', 'http://x').pathname]?.(req, res, body));
@@ -105,8 +108,11 @@ describe('send() over both transports', () => {
       });
 
       it('refuses a header value with a line break, sending nothing', async () => {
+        const before = received;
         const e = await failure({ url: `${base}/echo`, headers: { Metadata: 'true\r\nX-Injected: 1' }, timeoutMs: 5000, ...transport() });
         assert.ok(e instanceof HttpNetworkError);
+        assert.match(e.message, /Invalid character in header content \["Metadata"\]|invalid Metadata header/);
+        assert.equal(received, before, 'no request reached the server');
       });
     });
   }
