@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv } from '../../emulator';
 import { CLI_BIN, ROOT } from '../../scripts/paths';
 import { startCommand } from '../helpers/cli';
+import { until } from '../helpers/wait';
 import { withEmulator } from '../helpers/emulator';
 
 /** Writes each call as "<configure|remove> <token>" to $CALLS, and keeps .agent as the real agent does. */
@@ -25,14 +26,6 @@ const FAKE_RUN = `#!/bin/sh
 touch running
 exec sleep 30
 `;
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('examples/agent/start.sh', () => {
   it('registers with a managed identity token and removes the agent with a fresh one on SIGTERM', async function () {

@@ -17,6 +17,7 @@ import { decodeJwtClaims } from '../../src/core/jwt';
 import { laterStepEnv, rawRequest } from '../helpers/identity-server';
 import { useEmulator } from '../helpers/emulator';
 import { recordOutput } from '../helpers/scan';
+import { until } from '../helpers/wait';
 import { runInfoTask, runStagedTask, runTokenTask } from '../helpers/tasks';
 
 describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
@@ -191,15 +192,11 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     };
     const postWith = (record: object) =>
       runStagedTask('ManagedIdentityTokenV1', emu, { stage: 'postjobexecution', taskVariables: new Map([['ManagedIdentityToken.identityServer', JSON.stringify(record)]]), variables: { 'Agent.TempDirectory': temp } });
-    const until = async (done: () => boolean) => {
-      for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(done(), 'in time');
-    };
 
     const own = await start('ManagedIdentityToken-server-0123456789abcdef.json');
     const grant = emu.machine.userAssigned[0];
     await rawRequest(own.port, `/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.azure.net&client_id=${grant.clientId}`, { headers: { 'X-IDENTITY-HEADER': own.secret } });
-    await until(() => existsSync(own.reportFile));
+    await until(() => existsSync(own.reportFile), 'the idle server to write its report');
     const post = await postWith({ port: own.port, pid: own.pid, key: own.key, reportFile: own.reportFile });
     assert.match(post.log, /had stopped on its own \(idle: .*\): 1 answers, 1 upstream token requests, 0 requests refused/);
     assert.match(readFileSync(post.summaries[0].file, 'utf8'), /`https:\/\/vault\.azure\.net`/);
@@ -207,7 +204,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
 
     // A file with the right name but a proof made without the key: nothing is shown from it.
     const forged = await start('ManagedIdentityToken-server-fedcba9876543210.json');
-    await until(() => existsSync(forged.reportFile));
+    await until(() => existsSync(forged.reportFile), 'the idle server to write its report');
     writeFileSync(forged.reportFile, JSON.stringify({ body: JSON.stringify({ rows: [{ audience: 'forged', identity: 'x', count: 9, first: '', last: '', protocols: [], userAgents: [] }], refused: {}, startedAt: '' }), proof: 'a'.repeat(64) }));
     const notBelieved = await postWith({ port: forged.port, pid: forged.pid, key: forged.key, reportFile: forged.reportFile });
     assert.match(notBelieved.log, /had already stopped/);
