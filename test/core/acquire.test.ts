@@ -1,20 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { createServer } from 'node:net';
 import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
 import { parseAudience } from '../../src/core/audience';
 import { userAssigned } from '../../src/core/identity';
+import { closedLoopbackUrl } from '../helpers/hostile-server';
 import { failure, FAST } from '../helpers/sources';
 import { useEmulator, withEmulator } from '../helpers/emulator';
-
-/** A loopback port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('acquireToken on IMDS', () => {
   let emu: AzureEmulator;
@@ -171,9 +162,9 @@ describe('acquireToken on IMDS', () => {
   });
 
   it('says no endpoint answered when nothing listens, at once', async () => {
-    const port = await closedPort();
+    const closed = await closedLoopbackUrl();
     const started = Date.now();
-    const e = await failure({ audience: parseAudience('AzureResourceManager'), env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}` } });
+    const e = await failure({ audience: parseAudience('AzureResourceManager'), env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: closed } });
     assert.equal(e.kind, 'noEndpoint');
     assert.match(e.message, /No managed identity endpoint answered.*a self-hosted agent on a VM or scale set/);
     // Did not retry until the default 120 s deadline: a generous bound, not a speed test.

@@ -3,8 +3,8 @@
  * answers each request with a behaviour (drip a body, hang after the
  * headers, stream chunks forever, redirect elsewhere, answer 410 with
  * Retry-After: 0, hand out a token with forged claims), a TCP server that
- * accepts and never speaks TLS, and what each received. Every token it mints
- * is registered with the secret scan.
+ * accepts and never speaks TLS, a loopback URL where nothing listens, and what
+ * each received. Every token it mints is registered with the secret scan.
  */
 import { createServer as createHttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -48,6 +48,15 @@ export async function startSilentServer(): Promise<HostileServer> {
   const sockets = new Set<Socket>();
   const server = createTcpServer((socket) => socket.on('error', () => undefined));
   return listen(server, sockets, (port) => ({ url: `https://127.0.0.1:${port}`, requests: [] }));
+}
+
+/** A loopback URL where nothing listens (a port that was free a moment ago): a host without an identity endpoint. */
+export async function closedLoopbackUrl(): Promise<string> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
 }
 
 function listen(server: Server, sockets: Set<Socket>, describe: (port: number) => Omit<HostileServer, 'stop'>): Promise<HostileServer> {

@@ -1,10 +1,10 @@
 /** ManagedIdentityInfo@1 end to end: the bundled task run as the agent runs it, against the emulator. */
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_SERVICE_TOKEN_ROUTE, appServiceEnv, ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, KEYVAULT_ROUTES, worldOf } from '../../emulator';
+import { closedLoopbackUrl } from '../helpers/hostile-server';
 import { startProxy } from '../helpers/proxy';
 import { recordOutput } from '../helpers/scan';
 import { runInfoTask } from '../helpers/tasks';
@@ -20,15 +20,6 @@ function tableRows(summary: string, title: RegExp): string[] {
     rows.push(line);
   }
   return rows;
-}
-
-/** A loopback URL where nothing listens: a host without an Instance Metadata Service. */
-async function closedLoopbackUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
 }
 
 describe('ManagedIdentityInfo@1', () => {
