@@ -315,6 +315,23 @@ export async function runPythonIdentity(python: string, cases: PythonCase[], opt
   }
 }
 
+/**
+ * The Azure CLI's environment for a test that must reach nothing but loopback. Besides telemetry and the survey, the
+ * CLI checks for a newer version (azure.microsoft.com, then raw.githubusercontent.com) the first time it runs with a
+ * configuration folder, as a task's fresh AZURE_CONFIG_DIR always is: through a proxy on a closed loopback port that
+ * fails at once, with no DNS lookup, while loopback itself (the emulator) and IMDS's address (in a test's own network namespace) are reached directly.
+ */
+export const AZ_LOOPBACK_ONLY_ENV: Readonly<Record<string, string>> = {
+  AZURE_CORE_COLLECT_TELEMETRY: 'false',
+  AZURE_CORE_SURVEY_MESSAGE: 'false',
+  HTTPS_PROXY: 'http://127.0.0.1:9',
+  HTTP_PROXY: 'http://127.0.0.1:9',
+  https_proxy: 'http://127.0.0.1:9',
+  http_proxy: 'http://127.0.0.1:9',
+  NO_PROXY: `127.0.0.1,localhost,${IMDS_ADDRESS}`,
+  no_proxy: `127.0.0.1,localhost,${IMDS_ADDRESS}`,
+};
+
 export interface AzureCliRun {
   /** The host's identity variables (MSI_ENDPOINT, …); none for IMDS at the well-known address (then use netns). */
   env: Record<string, string>;
@@ -344,9 +361,7 @@ export async function runAzureCli(az: string, spec: AzureCliRun, options: RunOpt
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: work,
       AZURE_CONFIG_DIR: join(work, 'azure'),
-      // Nothing but loopback: no telemetry upload, no survey.
-      AZURE_CORE_COLLECT_TELEMETRY: 'false',
-      AZURE_CORE_SURVEY_MESSAGE: 'false',
+      ...AZ_LOOPBACK_ONLY_ENV,
       AZURE_CORE_NO_COLOR: 'true',
       AZURE_CORE_ONLY_SHOW_ERRORS: 'true',
       ...(options.caFile ? { REQUESTS_CA_BUNDLE: options.caFile } : {}),

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ARM_SUBSCRIPTIONS_ROUTE, AzureEmulator, MSI_ENDPOINT_ROUTE, msiEndpointEnv, ROLES, worldOf } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
+import { AZ_LOOPBACK_ONLY_ENV } from '../helpers/clients';
 import { recordOutput } from '../helpers/scan';
 import { findOnPath } from '../../scripts/paths';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
@@ -44,9 +45,8 @@ describe('ManagedIdentityToken@1 with the real Azure CLI', function () {
       ...msiEndpointEnv(emu),
       REQUESTS_CA_BUNDLE: emu.tls.pemFile,
       HOME: home,
-      // Nothing but loopback: no telemetry upload, no survey, errors only from commands that print status.
-      AZURE_CORE_COLLECT_TELEMETRY: 'false',
-      AZURE_CORE_SURVEY_MESSAGE: 'false',
+      // Nothing but loopback (no telemetry, survey or version check), errors only from commands that print status.
+      ...AZ_LOOPBACK_ONLY_ENV,
       AZURE_CORE_NO_COLOR: 'true',
     };
   });
