@@ -6,6 +6,7 @@
  * plus a few seconds and leaves no process of the tree behind.
  */
 import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
 import { AzureEmulator, imdsEnv } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
 import { useEmulator } from '../helpers/emulator';
@@ -53,14 +54,17 @@ describe('adversarial: a hostile az', function () {
         const main = await run(az, node, mode, 'login', `az ${mode} ${handler}`);
         assert.ok(main.durationMs < DID_NOT_HANG_MS, `the step took ${main.durationMs} ms`);
         assert.equal(main.result, 'Failed', main.log);
-        assert.match(main.resultMessage ?? '', /'az login --identity' did not finish within 2 seconds and was stopped, with every process it started/);
+        assert.match(main.resultMessage ?? '', /'az login --identity' did not finish within 2 seconds and was stopped, with every process it started.*az login --identity --debug.*raise timeoutSeconds/);
         assert.deepEqual(await survivors(az.pids()), [], 'no az process outlives the step');
+        const dir = main.variables.get('AZURE_CONFIG_DIR')?.value ?? '';
+        assert.ok(existsSync(dir), 'the configuration folder is kept for the post-job step');
 
         const post = await run(az, node, mode, 'account clear', `post-job az ${mode} ${handler}`, { stage: 'postjobexecution', main });
         assert.ok(post.durationMs < DID_NOT_HANG_MS, `the post-job step took ${post.durationMs} ms`);
         assert.equal(post.result, 'Succeeded', post.log);
         assert.match(post.log, /##\[warning\]The Azure CLI clean-up failed: 'az account clear' did not finish within 2 seconds/);
         assert.deepEqual(await survivors(az.pids()), []);
+        assert.ok(!existsSync(dir), 'the folder is removed all the same');
       });
     }
 
