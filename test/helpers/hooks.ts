@@ -3,7 +3,8 @@
  *  - one temporary folder for the whole run: the system temp variables point
  *    into it for this process and every child it starts (tasks, mi-token, the
  *    agent runner's agent-temp-* folders, the emulator's token files), and it
- *    is removed after the run, so the suite leaves nothing in the system temp;
+ *    is removed after the run, so the suite leaves nothing in the system temp
+ *    (nor task-lib's .taskkey in the repository);
  *  - the suite-wide secret scan, after every test.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,14 +14,19 @@ import { findForgedCommands, findLeaks, scanCounts } from './scan';
 
 const suiteTemp = mkdtempSync(join(tmpdir(), 'mi-tasks-test-'));
 
-// task-lib logs each agent variable it reads when first loaded (##vso[task.debug]… on stdout): the tests that load it
-// in this process are not a task, and those lines are noise in the test log. Load it once here, quietly.
+// task-lib, when first loaded, logs each agent variable it reads (##vso[task.debug]… on stdout) and writes its key
+// file (.taskkey) into Agent.TempDirectory, else the working folder: the repository. The tests that load it in this
+// process are not a task: load it once here, quietly, with its key file in the suite's temporary folder.
 const write = process.stdout.write;
+const agentTemp = process.env.AGENT_TEMPDIRECTORY;
 process.stdout.write = () => true;
+process.env.AGENT_TEMPDIRECTORY = suiteTemp;
 try {
   require('azure-pipelines-task-lib/task');
 } finally {
   process.stdout.write = write;
+  if (agentTemp === undefined) delete process.env.AGENT_TEMPDIRECTORY;
+  else process.env.AGENT_TEMPDIRECTORY = agentTemp;
 }
 // os.tmpdir() reads TMPDIR on POSIX and TEMP/TMP on Windows, at each call.
 for (const name of ['TMPDIR', 'TEMP', 'TMP']) process.env[name] = suiteTemp;

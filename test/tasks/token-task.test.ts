@@ -299,8 +299,10 @@ describe('ManagedIdentityToken@1', () => {
 
   it('runs in task-lib\'s MockTestRunner', async function () {
     this.timeout(30_000);
-    const minted = join(mkdtempSync(join(tmpdir(), 'mock-')), 'minted.json');
-    Object.assign(process.env, { MINTED_FILE: minted, TEST_USER_ASSIGNED: '1', TEST_AUDIENCE: 'https://storage.azure.com/.default' });
+    const temp = mkdtempSync(join(tmpdir(), 'mock-'));
+    const minted = join(temp, 'minted.json');
+    // The run inherits this environment and working folder: an Agent.TempDirectory keeps task-lib's .taskkey out of the repository.
+    Object.assign(process.env, { MINTED_FILE: minted, TEST_USER_ASSIGNED: '1', TEST_AUDIENCE: 'https://storage.azure.com/.default', AGENT_TEMPDIRECTORY: temp });
     try {
       const tr = new MockTestRunner(join(ROOT, 'out', 'test', 'fixtures', 'token-mock-run.js'), join(ROOT, 'tasks', 'ManagedIdentityTokenV1', 'task.json'));
       tr.nodePath = process.execPath; // otherwise it downloads a Node binary from the internet
@@ -315,7 +317,7 @@ describe('ManagedIdentityToken@1', () => {
       assert.ok(tr.stdOutContained('loc_mock_TokenAcquired https://storage.azure.com '), tr.stdout);
       assert.equal(tr.errorIssues.length, 0);
     } finally {
-      for (const k of ['MINTED_FILE', 'TEST_USER_ASSIGNED', 'TEST_AUDIENCE']) delete process.env[k];
+      for (const k of ['MINTED_FILE', 'TEST_USER_ASSIGNED', 'TEST_AUDIENCE', 'AGENT_TEMPDIRECTORY']) delete process.env[k];
     }
   });
 });
