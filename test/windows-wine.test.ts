@@ -112,6 +112,16 @@ describe('on Windows (Node 20 for Windows under Wine)', function () {
     wrapper = { command: wine, args: [], toGuest, fromGuest };
   });
 
+  // Leave no Wine process behind: the prefix's wineserver otherwise lingers after the last program ends.
+  after(() => {
+    if (!wine || !existsSync(WINE_PREFIX)) return;
+    try {
+      execFileSync('wineserver', ['-k'], { env: { ...process.env, ...wineEnv() }, stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      /* no server running */
+    }
+  });
+
   it('runs ManagedIdentityToken@1 from the .vsix: IMDS token as a secret variable, output variables, azLogin through az.cmd, and the post-job sign-out', async () => {
     await withEmulator({}, async (emu) => {
       const az = installAzCmd(emu.machine.tenantId);
