@@ -182,18 +182,19 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
 
   it('a server that stopped on its own (idle) leaves a signed report, which the post-job step shows; a forged one is not believed', async () => {
     const temp = mkdtempSync(join(tmpdir(), 'agent-temp-'));
-    const start = async (name: string) => {
+    // idleMs: the own server must not idle out before the test's request reaches it on a loaded machine; the forged one gets none.
+    const start = async (name: string, idleMs: number) => {
       const key = newServerSecret();
       const secret = newServerSecret();
       const reportFile = join(temp, name);
-      const config = { secret, controlKey: key, chosen: { kind: 'system' as const }, upstream: { identitySource: 'imds' as const, timeoutSeconds: 10 }, idleMs: 400, reportFile };
+      const config = { secret, controlKey: key, chosen: { kind: 'system' as const }, upstream: { identitySource: 'imds' as const, timeoutSeconds: 10 }, idleMs, reportFile };
       const started = await spawnIdentityServer(process.execPath, join(stagedTask('ManagedIdentityTokenV1'), 'serve.js'), config, 15_000, { ...process.env, ...imdsEnv(emu) });
       return { ...started, key, secret, reportFile };
     };
     const postWith = (record: object) =>
       runStagedTask('ManagedIdentityTokenV1', emu, { stage: 'postjobexecution', taskVariables: new Map([['ManagedIdentityToken.identityServer', JSON.stringify(record)]]), variables: { 'Agent.TempDirectory': temp } });
 
-    const own = await start('ManagedIdentityToken-server-0123456789abcdef.json');
+    const own = await start('ManagedIdentityToken-server-0123456789abcdef.json', 2000);
     const grant = emu.machine.userAssigned[0];
     await rawRequest(own.port, `/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.azure.net&client_id=${grant.clientId}`, { headers: { 'X-IDENTITY-HEADER': own.secret } });
     await until(() => existsSync(own.reportFile), 'the idle server to write its report');
@@ -203,7 +204,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     assert.ok(!existsSync(own.reportFile), 'the report is removed');
 
     // A file with the right name but a proof made without the key: nothing is shown from it.
-    const forged = await start('ManagedIdentityToken-server-fedcba9876543210.json');
+    const forged = await start('ManagedIdentityToken-server-fedcba9876543210.json', 400);
     await until(() => existsSync(forged.reportFile), 'the idle server to write its report');
     writeFileSync(forged.reportFile, JSON.stringify({ body: JSON.stringify({ rows: [{ audience: 'forged', identity: 'x', count: 9, first: '', last: '', protocols: [], userAgents: [] }], refused: {}, startedAt: '' }), proof: 'a'.repeat(64) }));
     const notBelieved = await postWith({ port: forged.port, pid: forged.pid, key: forged.key, reportFile: forged.reportFile });
