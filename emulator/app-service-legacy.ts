@@ -3,18 +3,38 @@
  * images, Azure Machine Learning): GET $MSI_ENDPOINT?api-version=2017-09-01&resource=…[&clientid=…]
  * with "secret: $MSI_SECRET". Only clientid selects a user-assigned identity
  * (other parameters are ignored, so they would silently get the
- * system-assigned one). expires_on is a date string in the en-US form
- * "1/16/2030 5:24:12 AM +00:00". Served at /legacy/msi/token.
+ * system-assigned one). App Service writes expires_on as a date string in the
+ * en-US form "1/16/2030 5:24:12 AM +00:00"; Azure Machine Learning as epoch
+ * seconds (a number), and sets DEFAULT_IDENTITY_CLIENT_ID beside MSI_ENDPOINT
+ * (azure-sdk-for-python azure_ml.py, MSAL .NET MachineLearningManagedIdentitySource.cs).
+ * Which of the two answers is scriptable per emulator (setLegacyHost).
+ * Served at /legacy/msi/token.
  */
 import { appServiceError } from './app-service';
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
-import { hostSecret, issueToken } from './tokens';
+import { hostSecret, issueToken, mintFor } from './tokens';
 
 export const APP_SERVICE_LEGACY_TOKEN_ROUTE = 'appServiceLegacy.token';
 export const APP_SERVICE_LEGACY_PATH = '/legacy/msi/token';
 const PATH = APP_SERVICE_LEGACY_PATH;
 const secrets = new WeakMap<AzureEmulator, string>();
+
+/** Which host answers the 2017-09-01 protocol: App Service (a date string) or Azure Machine Learning (epoch seconds). */
+export type LegacyHost = 'appService' | 'azureMachineLearning';
+const hosts = new WeakMap<AzureEmulator, LegacyHost>();
+
+/** Makes the 2017-09-01 endpoint answer as App Service (the default) or as Azure Machine Learning does. */
+export function setLegacyHost(emu: AzureEmulator, host: LegacyHost): void {
+  hosts.set(emu, host);
+}
+
+/** The environment of Azure Machine Learning compute: MSI_ENDPOINT, MSI_SECRET and DEFAULT_IDENTITY_CLIENT_ID (its default identity). */
+export function azureMachineLearningEnv(emu: AzureEmulator): Record<string, string> {
+  const selected = emu.machine.select();
+  if (!selected.ok) throw new Error('Azure Machine Learning needs a default identity: a system-assigned one, or one user-assigned identity.');
+  return { ...appServiceLegacyEnv(emu), DEFAULT_IDENTITY_CLIENT_ID: selected.identity.clientId };
+}
 
 /** Epoch seconds as the 2017-09-01 protocol writes them: "M/d/yyyy h:mm:ss AM +00:00" (UTC). */
 export function legacyExpiresOn(epochSeconds: number): string {
@@ -41,7 +61,13 @@ function legacyToken(emu: AzureEmulator, secret: string, { url, header }: Reques
   if (q.get('api-version') !== '2017-09-01') return appServiceError(400, `The api-version '${q.get('api-version') ?? ''}' is not supported by this endpoint. Use 2017-09-01.`);
   const resource = q.get('resource');
   if (!resource) return appServiceError(400, "The 'resource' query parameter is required.");
-  const issued = issueToken(emu, resource, { clientId: q.get('clientid') ?? undefined });
+  const clientId = q.get('clientid') ?? undefined;
+  const aml = hosts.get(emu) === 'azureMachineLearning';
+  // Azure Machine Learning's clients name the default identity (DEFAULT_IDENTITY_CLIENT_ID) even when it is the system-assigned one.
+  const system = emu.machine.systemAssigned;
+  const namesSystem = aml && system && clientId?.toLowerCase() === system.clientId.toLowerCase();
+  const issued = namesSystem ? mintFor(emu, system, resource) : issueToken(emu, resource, { clientId });
   if (!issued.ok) return appServiceError(400, issued.reason === 'unknownResource' ? issued.description : 'Unable to load the proper Managed Identity.');
-  return { status: 200, body: { access_token: issued.minted.token, expires_on: legacyExpiresOn(issued.exp), resource, token_type: 'Bearer' } };
+  const expiresOn = aml ? issued.exp : legacyExpiresOn(issued.exp);
+  return { status: 200, body: { access_token: issued.minted.token, expires_on: expiresOn, resource, token_type: 'Bearer' } };
 }
