@@ -90,7 +90,7 @@ export function sanitize(text: string): string {
 /** Maps a refusal to the advice that fits it. */
 export function refusal(label: string, res: HttpResponse, resource: string): ManagedIdentityError {
   const text = errorText(res);
-  if (/identity not found|no managed identity|not assigned|unable to load the proper managed identity/i.test(text)) {
+  if (/identity (?:was )?not found|no managed identity|not assigned|unable to load the proper managed identity/i.test(text)) {
     return new ManagedIdentityError('refused', 'IdentityNotFound', label, text);
   }
   if (/multiple user assigned identities/i.test(text)) {

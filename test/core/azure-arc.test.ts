@@ -3,9 +3,10 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, startEmulator } from '../../emulator';
+import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, setArcAgent, startEmulator } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
 import { ManagedIdentityError } from '../../src/core/errors';
+import { userAssigned } from '../../src/core/identity';
 import { readArcKeyFile } from '../../src/core/sources/azure-arc';
 import { watchEmulator } from '../helpers/scan';
 import { failure, sourceOptions } from '../helpers/sources';
@@ -129,5 +130,75 @@ describe('Azure Arc token source', () => {
     const e = await failure(sourceOptions(emu, 'azureArc'));
     assert.equal(e.key, 'ArcChallengeMissing');
     assert.equal(emu.received(ARC_TOKEN_ROUTE).length, 1);
+  });
+});
+
+describe('Azure Arc user-assigned identities', () => {
+  let emu: AzureEmulator;
+  beforeEach(async () => {
+    emu = await startEmulator({ userAssigned: ['id-a', 'id-b'] });
+    watchEmulator(emu);
+  });
+  afterEach(() => emu.stop());
+
+  const params = (i: number) => new URL(emu.received(ARC_TOKEN_ROUTE)[i].url, 'http://x').searchParams;
+
+  it('a current agent honours the selector, on the challenged and the authenticated request alike, and the claims confirm it', async () => {
+    const target = emu.machine.userAssigned[1];
+    const result = await acquireToken(sourceOptions(emu, 'azureArc', { identity: userAssigned('resourceId', target.resourceId) }));
+    assert.equal(params(0).get('msi_res_id'), target.resourceId);
+    assert.equal(params(1).get('msi_res_id'), target.resourceId);
+    assert.equal(params(1).get('mi_res_id'), null);
+    assert.equal(result.claims?.oid, target.objectId);
+    assert.deepEqual(result.identity, { kind: 'resourceId', id: target.resourceId });
+  });
+
+  for (const kind of ['clientId', 'objectId', 'resourceId'] as const) {
+    it(`fails closed when a legacy agent ignores a ${kind} selector and answers with the system-assigned identity`, async () => {
+      setArcAgent(emu, { version: 'legacy' });
+      const target = emu.machine.userAssigned[0];
+      const id = { clientId: target.clientId, objectId: target.objectId, resourceId: target.resourceId }[kind];
+      const e = await failure(sourceOptions(emu, 'azureArc', { identity: userAssigned(kind, id) }));
+      assert.equal(e.kind, 'refused');
+      assert.equal(e.key, 'IdentityNotConfirmed');
+      assert.ok(e.message.includes(id), e.message);
+      const system = emu.machine.systemAssigned!;
+      assert.ok(e.message.includes({ clientId: system.clientId, objectId: system.objectId, resourceId: system.resourceId }[kind]), e.message);
+      assert.match(e.message, /update the agent \(azcmagent\)/);
+      assert.ok(!e.message.includes(emu.minted[0].token));
+      assert.equal(emu.received(ARC_TOKEN_ROUTE).length, 2, 'the token was got once, then refused, not retried');
+    });
+  }
+
+  it('fails closed on a token whose claims cannot be read, whatever the answer echoes', async () => {
+    const target = emu.machine.userAssigned[0];
+    emu.faults.script(ARC_TOKEN_ROUTE, { status: 200, body: { access_token: 'opaque-token', expires_on: '4102444800', client_id: target.clientId } });
+    const e = await failure(sourceOptions(emu, 'azureArc', { identity: userAssigned('clientId', target.clientId) }));
+    assert.equal(e.key, 'IdentityNotConfirmed');
+    assert.match(e.message, /no readable claims/);
+  });
+
+  it('a system-assigned request needs no confirmation, from either agent', async () => {
+    setArcAgent(emu, { version: 'legacy' });
+    const result = await acquireToken(sourceOptions(emu, 'azureArc'));
+    assert.equal(result.claims?.oid, emu.machine.systemAssigned?.objectId);
+    assert.equal(params(0).get('client_id'), null);
+  });
+
+  it('a current agent answers 400 "The requested identity was not found" for an identity the machine lacks: not retried, with advice', async () => {
+    const e = await failure(sourceOptions(emu, 'azureArc', { identity: userAssigned('clientId', '11111111-2222-4333-8444-555555555555') }));
+    assert.equal(e.key, 'IdentityNotFound');
+    assert.match(e.message, /The requested identity was not found/);
+    assert.equal(emu.received(ARC_TOKEN_ROUTE).length, 2);
+  });
+
+  it('a not-found answered with 404 (as MSAL describes newer agents) is retried as any 404, then reported as not found', async () => {
+    setArcAgent(emu, { notFoundStatus: 404 });
+    const retries: string[] = [];
+    const e = await failure(
+      sourceOptions(emu, 'azureArc', { identity: userAssigned('clientId', '11111111-2222-4333-8444-555555555555'), onRetry: (r) => retries.push(r.reason) }),
+    );
+    assert.equal(e.key, 'IdentityNotFound');
+    assert.ok(retries.length >= 1 && retries.every((r) => r === 'HTTP 404'), retries.join());
   });
 });
