@@ -1,5 +1,6 @@
 /** Azure Arc: the 401 challenge, and the key file path as a security boundary. */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -200,5 +201,29 @@ describe('Azure Arc user-assigned identities', () => {
     );
     assert.equal(e.key, 'IdentityNotFound');
     assert.ok(retries.length >= 1 && retries.every((r) => r === 'HTTP 404'), retries.join());
+  });
+});
+
+describe('Azure Arc with the default token folder (/var/opt/azcmagent/tokens), in a mount namespace of its own', () => {
+  // Reading the real folder needs it to exist: a child process makes it on a tmpfs that only its namespace sees.
+  const usable = process.platform === 'linux' && spawnSync('unshare', ['-m', 'true']).status === 0;
+
+  it('reads the key file from the default folder, with no test hook, for system- and user-assigned requests', function () {
+    if (!usable) {
+      console.warn('    SKIPPED: needs Linux and mount namespaces (unshare -m, as root) to put a tmpfs over /var/opt.');
+      this.skip();
+    }
+    const fixture = join(__dirname, '..', 'fixtures', 'arc-default-folder.js');
+    const script = 'if [ -d /var/opt ]; then t=/var/opt; else t=/var; fi; mount -t tmpfs -o mode=755 tmpfs "$t" && mkdir -p -m 750 /var/opt/azcmagent/tokens && exec "$0" "$1"';
+    const run = spawnSync('unshare', ['-m', 'sh', '-c', script, process.execPath, fixture], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    assert.equal(out.ok, true, String(out.error));
+    assert.equal(out.source, 'azureArc');
+    assert.equal(out.systemOid, out.expectedSystemOid);
+    assert.equal(out.userOid, out.expectedUserOid);
+    assert.equal(out.requests, 4, 'each token took a challenge and an authenticated request');
+    assert.equal(out.keyFilesLeft, 0);
+    assert.ok(!existsSync('/var/opt/azcmagent/tokens') || readdirSync('/var/opt/azcmagent/tokens').length === 0, 'nothing was written outside the namespace');
   });
 });
