@@ -96,7 +96,7 @@ export function refusal(label: string, res: HttpResponse, resource: string): Man
   if (/multiple user assigned identities/i.test(text)) {
     return new ManagedIdentityError('refused', 'MultipleIdentities', label, text);
   }
-  if (/invalid_resource|AADSTS500011|resource principal/i.test(text)) {
+  if (/invalid_resource|AADSTS500011|resource principal|not a supported MSI token audience/i.test(text)) {
     return new ManagedIdentityError('refused', 'UnknownResource', label, resource, text);
   }
   return new ManagedIdentityError('refused', 'EndpointRefused', label, res.status, text);
