@@ -111,7 +111,8 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const warnings = identityMismatch(prepared.names, claims);
   if (source.confirmsIdentity && prepared.names.kind !== 'system' && (!claims || warnings.length || claimedId(prepared.names, claims) === undefined)) {
     // An endpoint that ignored the selector answered with another identity: that token must not reach the step.
-    const shown = claims ? (claimedId(prepared.names, claims) ?? 'no identity') : 'no readable claims';
+    const claim = { clientId: 'appid or azp', objectId: 'oid', resourceId: 'xms_mirid' }[prepared.names.kind];
+    const shown = claims ? (claimedId(prepared.names, claims) ?? `no ${claim} claim`) : 'nothing: the token is not a readable JWT';
     throw new ManagedIdentityError('refused', 'IdentityNotConfirmed', source.label, describeIdentity(prepared.names), shown);
   }
   return {

@@ -176,7 +176,7 @@ describe('Azure Arc user-assigned identities', () => {
     emu.faults.script(ARC_TOKEN_ROUTE, { status: 200, body: { access_token: 'opaque-token', expires_on: '4102444800', client_id: target.clientId } });
     const e = await failure(sourceOptions(emu, 'azureArc', { identity: userAssigned('clientId', target.clientId) }));
     assert.equal(e.key, 'IdentityNotConfirmed');
-    assert.match(e.message, /no readable claims/);
+    assert.match(e.message, /its claims show nothing: the token is not a readable JWT/);
   });
 
   it('a system-assigned request needs no confirmation, from either agent', async () => {
