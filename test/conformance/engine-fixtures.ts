@@ -511,3 +511,72 @@ export const RETRY_TABLE: ReadonlyArray<{ status: number; imds: boolean; others:
   { status: 503, imds: true, others: true, msalNetImds: true, msalNetDefault: true, azureIdentityPythonImds: true },
   { status: 504, imds: true, others: true, msalNetImds: true, msalNetDefault: true, azureIdentityPythonImds: true },
 ];
+
+/** An unsigned JWT with these claims (nothing verifies the signature; the engine reads the claims). */
+export function fixtureJwt(claims: Record<string, unknown>): string {
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return `${part({ typ: 'JWT', alg: 'RS256' })}.${part(claims)}.${Buffer.from('conformance-fixture-signature').toString('base64url')}`;
+}
+
+/** The Arc-enabled machine of the Arc cases: its system-assigned identity and one user-assigned identity. */
+export const ARC_MACHINE = {
+  system: { clientId: '1a2b3c4d-0000-4000-8000-000000000001', objectId: '1a2b3c4d-0000-4000-8000-000000000002', resourceId: '/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-arc/providers/Microsoft.HybridCompute/machines/arc-01' },
+  user: { clientId: '5e6f7a8b-0000-4000-8000-000000000003', objectId: '5e6f7a8b-0000-4000-8000-000000000004', resourceId: '/subscriptions/00000000-1111-4222-8333-444444444444/resourcegroups/rg-arc/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-arc' },
+} as const;
+
+type ArcIdentity = (typeof ARC_MACHINE)['system' | 'user'];
+const arcToken = (i: ArcIdentity) => fixtureJwt({ aud: 'https://management.azure.com/', appid: i.clientId, oid: i.objectId, xms_mirid: i.resourceId, exp: 1893456000 });
+
+export interface ArcUserAssignedCase {
+  name: string;
+  from: string;
+  /** The selector asked for (of ARC_MACHINE.user). */
+  by: 'clientId' | 'objectId' | 'resourceId';
+  /** Whose token the answer carries, and which echo fields it adds. */
+  tokenOf: 'system' | 'user';
+  echo: Record<string, string>;
+  /** Whether the engine uses the token; when not, it fails with IdentityNotConfirmed. */
+  accepted: boolean;
+  /** Where MSAL (echo-based) decides otherwise, and why we follow the claims. */
+  note?: string;
+}
+
+/** The answers of Azure Arc agents to a user-assigned request: MSAL Java ManagedIdentityTests (AzureArc userAssigned_*), PR #1057; msal-node PR #8761. */
+export const ARC_USER_ASSIGNED_CASES: readonly ArcUserAssignedCase[] = [
+  { name: 'a current agent honours client_id and echoes it', from: 'MSAL Java ManagedIdentityTests userAssignedClientId_Honored', by: 'clientId', tokenOf: 'user', echo: { client_id: ARC_MACHINE.user.clientId }, accepted: true },
+  { name: 'a current agent honours object_id and echoes it', from: 'MSAL Java ManagedIdentityTests userAssignedObjectId_Honored', by: 'objectId', tokenOf: 'user', echo: { object_id: ARC_MACHINE.user.objectId }, accepted: true },
+  { name: 'a current agent honours msi_res_id and echoes it', from: 'MSAL Java ManagedIdentityTests userAssignedResourceId_ForwardsMsiResIdAndHonored', by: 'resourceId', tokenOf: 'user', echo: { msi_res_id: ARC_MACHINE.user.resourceId }, accepted: true },
+  { name: 'the resource ID echoed only as mi_res_id', from: 'MSAL Java ManagedIdentityTests userAssignedResourceId_AcceptsMiResIdAlias_Honored', by: 'resourceId', tokenOf: 'user', echo: { mi_res_id: ARC_MACHINE.user.resourceId }, accepted: true },
+  {
+    name: 'a legacy agent ignores the selector and answers for the machine (client_id of the system identity)',
+    from: 'MSAL Java ManagedIdentityTests userAssigned_NotConfirmed_FailsClosed; MSAL .NET PR #6128',
+    by: 'clientId',
+    tokenOf: 'system',
+    echo: { client_id: ARC_MACHINE.system.clientId },
+    accepted: false,
+  },
+  { name: 'a legacy agent with no echo at all', from: 'MSAL Java ManagedIdentityTests userAssigned_MissingEcho_FailsClosed', by: 'objectId', tokenOf: 'system', echo: {}, accepted: false },
+  {
+    name: 'an echo that claims the identity on a token for the machine',
+    from: 'our own case beside MSAL Java ManagedIdentityTests userAssignedResourceId_* (echo-based): the echo and the token disagree',
+    by: 'resourceId',
+    tokenOf: 'system',
+    echo: { msi_res_id: ARC_MACHINE.user.resourceId },
+    accepted: false,
+    note: 'MSAL would accept a matching echo; the token is for the machine, and we read the token',
+  },
+  {
+    name: 'the right token without an echo',
+    from: 'MSAL Java ManagedIdentityTests userAssigned_MissingEcho_FailsClosed',
+    by: 'clientId',
+    tokenOf: 'user',
+    echo: {},
+    accepted: true,
+    note: 'MSAL fails closed without an echo (the token is opaque to it); its claims show the identity asked for',
+  },
+];
+
+export function arcAnswer(c: ArcUserAssignedCase): Answer {
+  const token = arcToken(ARC_MACHINE[c.tokenOf]);
+  return { status: 200, body: { access_token: token, expires_in: '86399', expires_on: '1893456000', not_before: '1893369601', resource: 'https://management.azure.com/', token_type: 'Bearer', ...c.echo } };
+}

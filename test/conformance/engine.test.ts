@@ -7,13 +7,14 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, startEmulator } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { userAssigned } from '../../src/core/identity';
 import { DEFAULT_RETRY_POLICY } from '../../src/core/retry';
 import { SOURCES, sourceNamed } from '../../src/core/sources/select';
 import type { SourceName } from '../../src/core/sources/types';
 import { fakeClock } from '../helpers/clock';
 import { watchEmulator, watchTokens } from '../helpers/scan';
 import { failure, SOURCE_CASES, sourceOptions } from '../helpers/sources';
-import { FAILURE_CASES, FIXTURE_TOKEN, RETRY_TABLE, SUCCESS_CASES } from './engine-fixtures';
+import { ARC_MACHINE, ARC_USER_ASSIGNED_CASES, arcAnswer, FAILURE_CASES, FIXTURE_TOKEN, RETRY_TABLE, SUCCESS_CASES } from './engine-fixtures';
 
 const FIXED_NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 const routeOf = (name: SourceName) => SOURCE_CASES.find((c) => c.name === name)!.route;
@@ -75,6 +76,27 @@ describe('conformance: the engine against what Azure answers', () => {
           }
         });
       }
+    }
+  });
+
+  describe('Azure Arc answers to a user-assigned request: the token is used only when its claims show the identity', () => {
+    for (const c of ARC_USER_ASSIGNED_CASES) {
+      it(`${c.name}: ${c.accepted ? 'used' : 'refused'}${c.note ? ` (${c.note})` : ''}`, async () => {
+        const answer = arcAnswer(c);
+        watchTokens([(answer.body as { access_token: string }).access_token]);
+        emu.faults.script(routeOf('azureArc'), answer);
+        const options = sourceOptions(emu, 'azureArc', { clock: fakeClock(FIXED_NOW), identity: userAssigned(c.by, ARC_MACHINE.user[c.by]) });
+        if (c.accepted) {
+          const result = await acquireToken(options);
+          assert.equal(result.claims?.oid, ARC_MACHINE.user.objectId);
+        } else {
+          const e = await failure(options);
+          assert.equal(e.key, 'IdentityNotConfirmed', e.message);
+          assert.ok(e.message.includes(ARC_MACHINE.user[c.by]), e.message);
+        }
+        const sent = new URL(emu.received(routeOf('azureArc'))[0].url, 'http://x').searchParams;
+        assert.equal(sent.get({ clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' }[c.by]), ARC_MACHINE.user[c.by]);
+      });
     }
   });
 
