@@ -1,7 +1,7 @@
 /** Azure Arc: the 401 challenge, and the key file path as a security boundary. */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, setArcAgent, startEmulator } from '../../emulator';
@@ -177,6 +177,30 @@ describe('Azure Arc user-assigned identities', () => {
     const e = await failure(sourceOptions(emu, 'azureArc', { identity: userAssigned('clientId', target.clientId) }));
     assert.equal(e.key, 'IdentityNotConfirmed');
     assert.match(e.message, /its claims show nothing: the token is not a readable JWT/);
+  });
+
+  /** What the emulated agent answers a raw request with these parameters, after its challenge. */
+  async function arcAnswer(query: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const url = `${emu.url}/arc/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://vault.azure.net&${query}`;
+    const challenge = await fetch(url, { headers: { Metadata: 'true' } });
+    const realm = /^Basic realm=(.+)$/.exec(challenge.headers.get('www-authenticate') ?? '')?.[1] ?? '';
+    const res = await fetch(url, { headers: { Metadata: 'true', Authorization: `Basic ${readFileSync(realm, 'utf8')}` } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('the emulated agent echoes the selector it honoured, ignores mi_res_id, and a legacy agent echoes nothing it did not honour', async () => {
+    const target = emu.machine.userAssigned[0];
+    const honoured = await arcAnswer(`object_id=${target.objectId}`);
+    assert.equal(honoured.body.object_id, target.objectId);
+    assert.equal(honoured.body.client_id, target.clientId);
+    const ignored = await arcAnswer(`mi_res_id=${encodeURIComponent(target.resourceId)}`);
+    assert.equal(ignored.body.client_id, emu.machine.systemAssigned?.clientId);
+    assert.equal(ignored.body.mi_res_id, undefined);
+    setArcAgent(emu, { version: 'legacy' });
+    const legacy = await arcAnswer(`object_id=${target.objectId}`);
+    assert.equal(legacy.status, 200);
+    assert.equal(legacy.body.object_id, undefined);
+    assert.equal(legacy.body.client_id, emu.machine.systemAssigned?.clientId);
   });
 
   it('a system-assigned request needs no confirmation, from either agent', async () => {
