@@ -5,9 +5,10 @@
  * masks it. Used by the tests, the demo and the benchmark.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempFolder } from './temp';
 
 export interface TaskVariable {
   value: string;
@@ -75,7 +76,7 @@ export function taskTarget(taskDir: string, stage: 'execution' | 'postjobexecuti
 
 export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
   const variables: Record<string, string> = {
-    'Agent.TempDirectory': options.variables?.['Agent.TempDirectory'] ?? mkdtempSync(join(tmpdir(), 'agent-temp-')),
+    'Agent.TempDirectory': options.variables?.['Agent.TempDirectory'] ?? tempFolder('agent-temp-'),
     'Agent.Version': '4.266.2',
     'Agent.OS': 'Linux',
     'Agent.JobName': 'Job',

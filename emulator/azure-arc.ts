@@ -19,13 +19,13 @@
  * microsoft-authentication-library-for-dotnet#6128, -for-java#1057, -for-js#8761).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceTestHooks } from '../src/core/sources/types';
 import { badRequest, tokenReply } from './imds';
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
+import { tempFolder } from './temp';
 
 export const ARC_TOKEN_ROUTE = 'arc.token';
 const PATH = '/arc/metadata/identity/oauth2/token';
@@ -55,7 +55,7 @@ const ARC_SELECTORS = [
 const states = new WeakMap<AzureEmulator, ArcState>();
 
 export function registerAzureArc(emu: AzureEmulator): void {
-  const state: ArcState = { tokenFolder: mkdtempSync(join(tmpdir(), 'azcmagent-tokens-')), version: 'current', notFoundStatus: 400, keys: new Map() };
+  const state: ArcState = { tokenFolder: tempFolder('azcmagent-tokens-'), version: 'current', notFoundStatus: 400, keys: new Map() };
   states.set(emu, state);
   emu.route(ARC_TOKEN_ROUTE, 'GET', PATH, (ctx) => arcToken(emu, state, ctx));
 }

@@ -11,8 +11,7 @@
  * correlation_id, error_uri} with the AADSTS code a real tenant uses.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwtClaims } from '../src/core/jwt';
 import { AGENT_SERVICE_ACCOUNT, EmulatedIdentity, TOKEN_EXCHANGE_AUDIENCE } from './identities';
@@ -20,6 +19,7 @@ import { unsignedJwt } from './jwt';
 import type { Reply, RequestContext } from './server';
 import { AzureEmulator } from './server';
 import { mintFor, unknownResourceText } from './tokens';
+import { tempFolder } from './temp';
 
 export const ENTRA_TOKEN_ROUTE = 'entra.token';
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
@@ -84,7 +84,7 @@ export function federatedToken(emu: AzureEmulator, options: FederatedTokenOption
 export function workloadIdentityEnv(emu: AzureEmulator, options: FederatedTokenOptions = {}): Record<string, string> {
   const identity = options.identity ?? emu.machine.userAssigned[0];
   if (!identity) throw new Error('Workload identity needs a user-assigned identity: start the emulator with userAssigned: [...].');
-  const file = join(mkdtempSync(join(tmpdir(), 'azure-tokens-')), 'azure-identity-token');
+  const file = join(tempFolder('azure-tokens-'), 'azure-identity-token');
   writeFileSync(file, `${federatedToken(emu, options)}\n`, { mode: 0o600 });
   return { AZURE_AUTHORITY_HOST: emu.url, AZURE_TENANT_ID: emu.machine.tenantId, AZURE_CLIENT_ID: identity.clientId, AZURE_FEDERATED_TOKEN_FILE: file };
 }

@@ -21,6 +21,8 @@ export interface FederatedCredential {
   audiences: string[];
 }
 
+/** The emulated tenant: an obviously invented ID (the placeholder of Microsoft's own docs), never a real tenant's. */
+export const EXAMPLE_TENANT_ID = 'aaaabbbb-0000-cccc-1111-dddd2222eeee';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 /** The Kubernetes service account the emulated agent pod runs as. */
 export const AGENT_SERVICE_ACCOUNT = 'system:serviceaccount:azure-pipelines:agent';
@@ -71,7 +73,7 @@ export class Machine {
   readonly federatedCredentials: FederatedCredential[];
 
   constructor(options: MachineOptions = {}) {
-    this.tenantId = options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    this.tenantId = options.tenantId ?? EXAMPLE_TENANT_ID;
     this.subscriptionId = options.subscriptionId ?? '00000000-1111-4222-8333-444444444444';
     this.resourceGroup = options.resourceGroup ?? 'rg-build-agents';
     this.vmName = options.vmName ?? 'agent-vm-01';

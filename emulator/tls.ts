@@ -5,10 +5,10 @@
  * pin it by SHA-1 thumbprint (Service Fabric's IDENTITY_SERVER_THUMBPRINT).
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { tempFolder } from './temp';
 
 export interface EmulatorCertificate {
   cert: string;
@@ -32,7 +32,7 @@ export async function makeCertificate(commonName = 'azure-emulator'): Promise<Em
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
     ],
   });
-  const pemFile = join(mkdtempSync(join(tmpdir(), 'emulator-tls-')), `${commonName}.pem`);
+  const pemFile = join(tempFolder('emulator-tls-'), `${commonName}.pem`);
   writeFileSync(pemFile, made.cert);
   const thumbprint = new X509Certificate(made.cert).fingerprint.replace(/:/g, '').toUpperCase();
   return { cert: made.cert, key: made.private, thumbprint, pemFile };

@@ -31,7 +31,7 @@ import { customCloud } from '../src/core/clouds';
 import { buildAll } from './build';
 import { packageExtension } from './package';
 import { findOnPath, ROOT, TASK_NAMES } from './paths';
-import { folderSize, HANDLER_NODES, unzip } from './vsix';
+import { folderSize, HANDLER_NODES, handlerNodeMissing, unzip } from './vsix';
 
 const RUNS = Math.max(10, Number(process.env.BENCH_RUNS) || 15);
 const AZ_RUNS = 10;
@@ -191,12 +191,14 @@ async function main(): Promise<void> {
   const handlers: Array<{ handler: string; node: string; floor: Stats; reference: Stats; token: Stats; retry: Stats; info: Stats }> = [];
   let az: { version: string; stats: Stats } | { skipped: string };
   try {
-    for (const { handler, node, version } of HANDLER_NODES) {
-      const nodeVersion = existsSync(node) ? execFileSync(node, ['-v'], { encoding: 'utf8' }).trim() : 'none';
-      if (!version.test(nodeVersion)) {
-        console.warn(`SKIPPED ${handler}: ${node} is ${nodeVersion}.`);
+    for (const h of HANDLER_NODES) {
+      const { handler, node } = h;
+      const missing = handlerNodeMissing(h);
+      if (missing) {
+        console.warn(`SKIPPED ${handler}: ${missing}.`);
         continue;
       }
+      const nodeVersion = execFileSync(node, ['-v'], { encoding: 'utf8' }).trim();
       console.log(`${handler} (${nodeVersion})…`);
       const floorSamples = await repeat(RUNS, async () => {
         const file = rssFile();

@@ -3,8 +3,9 @@
  * build/extension: vss-extension.json, overview.md, LICENSE, images/ and, per
  * task, index.js next to task.json, task.loc.json, icon.png and Strings/.
  * The package carries no node_modules.
- * buildCli bundles the mi-token command into bin/mi-token.js (package.json
- * "bin"), self-contained, so the npm package needs no dependencies.
+ * buildCli bundles the mi-token command into packages/mi-token/mi-token.js
+ * (that package's "bin"), self-contained, so the npm package needs no
+ * dependencies.
  */
 import { build, Plugin } from 'esbuild';
 import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';

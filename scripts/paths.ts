@@ -12,8 +12,10 @@ export function stagedTask(name: TaskName): string {
   return join(STAGE, 'tasks', name);
 }
 
-/** The mi-token command, bundled with a #! line (package.json "bin"). */
-export const CLI_BIN = join(ROOT, 'bin', 'mi-token.js');
+/** The mi-token npm package (packages/mi-token): its package.json and README are in git, the build writes the command. */
+export const CLI_PACKAGE = join(ROOT, 'packages', 'mi-token');
+/** The mi-token command, bundled with a #! line (the package's "bin"). */
+export const CLI_BIN = join(CLI_PACKAGE, 'mi-token.js');
 
 /** An executable on PATH (the Azure CLI for the benchmark and its test), or undefined. */
 export function findOnPath(name: string): string | undefined {

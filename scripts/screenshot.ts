@@ -152,7 +152,7 @@ async function pageFor(run: TaskRun, expected: SummaryPage['result'], runTitle: 
 async function main(): Promise<void> {
   await buildExtension();
   // A documentation-style tenant ID, so the pictures show no real tenant.
-  const emu = await startEmulator({ tenantId: 'aaaabbbb-0000-cccc-1111-dddd2222eeee', userAssigned: ['id-deploy', 'id-readonly'] });
+  const emu = await startEmulator({ userAssigned: ['id-deploy', 'id-readonly'] });
   try {
     const env = imdsEnv(emu);
     const [deploy, reader] = emu.machine.userAssigned;

@@ -1,7 +1,7 @@
 /** The suite-wide secret scan itself: what it counts as a leak, and what it lets through. */
 import { strict as assert } from 'node:assert';
 import { mintToken } from '../emulator/jwt';
-import { leaksIn, needlesOf } from './helpers/scan';
+import { forgedCommandsIn, leaksIn, needlesOf } from './helpers/scan';
 
 describe('the secret scan', () => {
   const { token } = mintToken({
@@ -35,6 +35,27 @@ describe('the secret scan', () => {
       `##vso[task.setvariable variable=T;issecret=true]x\n${token}`,
     ]) {
       assert.notDeepEqual(leaks(text), [], text);
+    }
+  });
+
+  it('flags a ##vso[ command the task did not mean to write, and lets task-lib\'s own through', () => {
+    const forged = (text: string) => forgedCommandsIn([{ label: 'run', text }]);
+    for (const text of [
+      '##vso[task.setvariable variable=T;isOutput=false;issecret=true;]x',
+      '  ##vso[task.debug]a ##vso[task.prependpath]/tmp (data of a command: not obeyed)',
+      '##vso[task.complete result=Failed;]message',
+      '##vso[task.addattachment type=Distributedtask.Core.Summary;name=Token;]/tmp/s.md',
+      'the claim ##_vso[task.prependpath]/tmp, made inert',
+    ]) {
+      assert.deepEqual(forged(text), [], text);
+    }
+    for (const text of [
+      '  xms_mirid ##vso[task.setvariable variable=PWNED]yes',
+      '##vso[task.prependpath]/tmp/evil',
+      '##vso[task.setvariable variable=PWNED]yes',
+      'ok\n##VSO[task.complete result=Failed]',
+    ]) {
+      assert.equal(forged(text).length, 1, text);
     }
   });
 });

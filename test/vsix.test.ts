@@ -4,25 +4,22 @@
  * against the emulator. Also checks the package's shape and size.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_TOKEN_ROUTE, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv, startEmulator } from '../emulator';
+import { DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_TOKEN_ROUTE, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv } from '../emulator';
 import { vsixPath } from '../scripts/package';
 import { TASK_NAMES } from '../scripts/paths';
-import { folderSize, HANDLER_NODES, unzip } from '../scripts/vsix';
+import { folderSize, HANDLER_NODES, HandlerNode, handlerNodeMissing, unzip } from '../scripts/vsix';
 import { withConnectProxy } from './helpers/proxy';
-import { watchEmulator } from './helpers/scan';
 import { runInfoTask, runStagedTask } from './helpers/tasks';
+import { withEmulator } from './helpers/emulator';
 
-const NODES: Array<[string, string, RegExp]> = HANDLER_NODES.map((h) => [h.handler, h.node, h.version]);
-
-/** Skips the test, loudly, when `node` is not the Node version the handler runs. */
-function requireNode(test: Mocha.Context, handler: string, node: string, expected: RegExp): void {
-  const version = existsSync(node) ? execFileSync(node, ['-v'], { encoding: 'utf8' }).trim() : 'none';
-  if (!expected.test(version)) {
-    console.warn(`    SKIPPED: the ${handler} run needs Node ${expected.source.slice(2, 4)}; ${node} is ${version}.`);
+/** Skips the test, loudly, when the handler's Node cannot run here. */
+function requireNode(test: Mocha.Context, h: HandlerNode): void {
+  const missing = handlerNodeMissing(h);
+  if (missing) {
+    console.warn(`    SKIPPED: ${missing}.`);
     test.skip();
   }
 }
@@ -48,12 +45,11 @@ describe('the .vsix', () => {
     assert.ok(statSync(vsix).size < 1.5 * 1024 * 1024);
   });
 
-  for (const [handler, node, expected] of NODES) {
+  for (const h of HANDLER_NODES) {
+    const { handler, node } = h;
     it(`runs ManagedIdentityToken under ${handler}`, async function () {
-      requireNode(this, handler, node, expected);
-      const emu = await startEmulator();
-      watchEmulator(emu);
-      try {
+      requireNode(this, h);
+      await withEmulator({}, async (emu) => {
         const run = await runStagedTask('ManagedIdentityTokenV1', emu, {
           taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'),
           nodePath: node,
@@ -70,17 +66,13 @@ describe('the .vsix', () => {
         assert.equal(post.result, 'Succeeded', post.log + post.stderr);
         assert.equal(post.stderr, '');
         assert.match(post.log, /Clean-up done/);
-      } finally {
-        await emu.stop();
-      }
+      });
     });
 
     it(`loads its lazily required libraries (lib/) under ${handler}: undici for Service Fabric's pinned HTTPS, azure-devops-node-api for verifyAzureDevOps`, async function () {
-      requireNode(this, handler, node, expected);
-      const emu = await startEmulator();
-      watchEmulator(emu);
-      devopsOf(emu).addMember(emu.machine.systemAssigned!);
-      try {
+      requireNode(this, h);
+      await withEmulator({}, async (emu) => {
+        devopsOf(emu).addMember(emu.machine.systemAssigned!);
         const run = await runStagedTask('ManagedIdentityTokenV1', emu, {
           taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'),
           nodePath: node,
@@ -92,16 +84,12 @@ describe('the .vsix', () => {
         assert.equal(run.stderr, '', 'nothing on stderr (Node 24 would report typed-rest-client\'s url.parse() there)');
         assert.equal(emu.received(SERVICE_FABRIC_TOKEN_ROUTE).length, 1);
         assert.equal(emu.received(DEVOPS_CONNECTION_DATA_ROUTE).length, 1);
-      } finally {
-        await emu.stop();
-      }
+      });
     });
 
     it(`goes direct to IMDS under ${handler} even when the environment names a proxy and asks Node to use it (NODE_USE_ENV_PROXY)`, async function () {
-      requireNode(this, handler, node, expected);
-      const emu = await startEmulator();
-      watchEmulator(emu);
-      try {
+      requireNode(this, h);
+      await withEmulator({}, async (emu) => {
         await withConnectProxy(async (proxy) => {
           const proxyEnv = { NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy.url, http_proxy: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '' };
           const run = await runStagedTask('ManagedIdentityTokenV1', emu, { taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'), nodePath: node, env: proxyEnv, inputs: { audience: 'AzureResourceManager' } });
@@ -110,23 +98,17 @@ describe('the .vsix', () => {
           assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 1);
           assert.deepEqual(proxy.connects, []);
         });
-      } finally {
-        await emu.stop();
-      }
+      });
     });
 
     it(`runs ManagedIdentityInfo under ${handler}`, async function () {
-      requireNode(this, handler, node, expected);
-      const emu = await startEmulator();
-      watchEmulator(emu);
-      try {
+      requireNode(this, h);
+      await withEmulator({}, async (emu) => {
         const run = await runInfoTask(emu, { keyVaultNames: 'kv-agents', listSecretNames: 'true' }, { taskDir: join(unpacked, 'tasks', 'ManagedIdentityInfoV1'), nodePath: node });
         assert.equal(run.result, 'Succeeded', run.log + run.stderr);
         assert.equal(run.stderr, '');
         assert.ok(run.log.includes('This identity can list secrets in kv-agents: yes'));
-      } finally {
-        await emu.stop();
-      }
+      });
     });
   }
 });

@@ -9,6 +9,7 @@ import type { ErrorKind } from '../core/errors';
 import { isManagedIdentityError } from '../core/errors';
 import { closeHttpAgents } from '../core/http';
 import { closeNetworkDispatchers } from '../core/network';
+import { inertLogText } from '../core/log-text';
 import { formatMessage, Message } from '../core/messages';
 import type { RetryEvent } from '../core/retry';
 import { Command, parseCommandLine, TokenCommand, usage, UsageError } from './args';
@@ -49,7 +50,8 @@ const HOST_SETUP_KEYS: ReadonlySet<string> = new Set([
 
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const say = (text: string) => io.stderr(`mi-token: ${text.replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
+  // One inert line each: mi-token may run in a pipeline step, whose stderr the agent reads for ##vso[ commands too.
+  const say = (text: string) => io.stderr(`mi-token: ${inertLogText(text.replace(/\s*[\r\n]+\s*/g, ' '))}\n`);
   try {
     const command: Command = parseCommandLine(argv);
     if (command.command === 'help') io.stdout(usage());

@@ -5,6 +5,7 @@
  */
 import type { TokenResult } from '../core/acquire';
 import { claimLines } from '../core/jwt';
+import { inertLogText } from '../core/log-text';
 import { tokenFacts } from '../core/token-facts';
 import type { OutputFormat } from './args';
 
@@ -46,10 +47,10 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The claims worth seeing, one per line, for stderr. Never the token itself. */
+/** The claims worth seeing, one per line, for stderr, each made inert (a claim is the token's text, not ours). Never the token itself. */
 export function claimsText(result: TokenResult): string {
   if (!result.claims) return 'mi-token: the token is not a JWT, so it has no claims to show.\n';
   return claimLines(result.claims)
-    .map((line) => `${line}\n`)
+    .map((line) => `${inertLogText(line)}\n`)
     .join('');
 }

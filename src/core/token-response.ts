@@ -8,6 +8,7 @@ import { parseExpiresIn, parseExpiresOn } from './expiry';
 import type { HttpResponse } from './http';
 import type { AccessToken } from './sources/types';
 import { redactJwts } from './jwt';
+import { inertLogText } from './log-text';
 
 type Json = Record<string, unknown>;
 
@@ -78,12 +79,12 @@ export function shortPlainText(body: string): string | undefined {
 }
 
 /**
- * One line without control characters, nothing that looks like a JWT or a piece of one (100 or more base64url
+ * One line as inertLogText makes it (no control character, no ##vso[ command), nothing that looks like a JWT or a piece of one (100 or more base64url
  * characters in a row: a payload or signature whose header was cut off), at most 1000 characters: safe to put in a message.
  */
 export function sanitize(text: string): string {
   // Cut before the rest: an answer may be a megabyte, and only the start is shown (a token cut in two is still redacted).
-  const line = text.slice(0, 2000).replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  const line = inertLogText(text.slice(0, 2000));
   return redactJwts(line).replace(/[\w-]{100,}/g, '<token removed>').slice(0, 1000);
 }
 

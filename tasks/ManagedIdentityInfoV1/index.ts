@@ -15,6 +15,7 @@ import { gatherInfo, InfoReport, parseSections } from '../../src/core/info';
 import { parseVaultRefs } from '../../src/core/keyvault';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { readCloud, readIdentityInputs } from '../common/inputs';
+import { say, warn } from '../common/log';
 import { readAgentNetwork } from '../common/network';
 import { attachSummary, describeFailure, logRetry, maskToken, runTask } from '../common/report';
 import { noteTexts, reportBlocks, summaryMarkdown, writeLog } from './render';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
 
   const { blocks, failed } = reportBlocks(report);
   const notes = noteTexts(report);
-  for (const note of notes) tl.warning(note);
+  for (const note of notes) warn(note);
   writeLog(blocks);
   attachSummary('ManagedIdentityInfo', tl.loc('SummaryTitle'), summaryMarkdown(blocks, notes));
   if (outputJsonPath) writeJson(path.resolve(outputJsonPath), report);
@@ -71,7 +72,7 @@ function writeJson(file: string, report: InfoReport): void {
   writeSecretFile(file, `${json}\n`);
   tl.setVariable(JSON_VARIABLE, file);
   tl.setVariable(JSON_VARIABLE, file, false, true);
-  console.log(tl.loc('JsonWritten', file, JSON_VARIABLE));
+  say('JsonWritten', file, JSON_VARIABLE);
 }
 
 void runTask(main).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));

@@ -9,7 +9,8 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import { AccessBasis, InfoReport, KeyVaultReport, Outcome, vaultAccess } from '../../src/core/info';
 import type { InstanceInfo } from '../../src/core/instance';
 import type { Verdict } from '../../src/core/permissions';
-import { describeFailure, external, locMessage } from '../common/report';
+import { external, warn } from '../common/log';
+import { describeFailure, locMessage } from '../common/report';
 
 /** A sentence whose verdict the markdown shows in bold. */
 type Sentence = (em: (s: string) => string) => string;
@@ -245,7 +246,7 @@ export function writeLog(blocks: Block[]): void {
       }
       case 'problem':
         flush();
-        tl.warning(b.text);
+        warn(b.text);
         break;
     }
   }

@@ -31,7 +31,8 @@ import type { Cloud } from '../../src/core/clouds';
 import { redactJwts } from '../../src/core/jwt';
 import type { IdentitySelector } from '../../src/core/identity';
 import { InputError } from '../common/inputs';
-import { external, LocalizedError } from '../common/report';
+import { external, say, warn } from '../common/log';
+import { LocalizedError } from '../common/report';
 
 /** The task variable that carries the login record from the task to its post-job step. */
 export const AZ_LOGIN_RECORD = 'ManagedIdentityToken.azLogin';
@@ -155,10 +156,10 @@ export async function azLogin(req: AzLoginRequest): Promise<AzLoginOutcome> {
   const record: AzLoginRecord = { configDir, createdConfigDir: created, user: azIdentityUser(req.identity), timeoutSeconds: req.timeoutSeconds };
   // Recorded before the login, so the post-job step cleans up even after a failed one.
   tl.setTaskVariable(AZ_LOGIN_RECORD, serializeLoginRecord(record));
-  console.log(tl.loc(created ? 'AzConfigDirCreated' : 'AzConfigDirKept', configDir));
+  say(created ? 'AzConfigDirCreated' : 'AzConfigDirKept', configDir);
 
   const version = parseAzVersion((await runAz(req.az, ['version', '--output', 'json'], configDir, req.timeoutSeconds, true)).stdout);
-  console.log(tl.loc('AzVersion', version ?? '?', hasIdentityFlags(version) ? '--client-id/--object-id/--resource-id' : '--username'));
+  say('AzVersion', version ?? '?', hasIdentityFlags(version) ? '--client-id/--object-id/--resource-id' : '--username');
 
   const customRegistered =
     req.cloud.name === 'Custom' && !created && (await runAz(req.az, ['cloud', 'show', '--name', AZ_CUSTOM_CLOUD_NAME, '--output', 'none'], configDir, req.timeoutSeconds, true)).code === 0;
@@ -177,7 +178,7 @@ export async function azLogin(req: AzLoginRequest): Promise<AzLoginOutcome> {
     await mustRun(req.az, ['account', 'set', '--subscription', account.id], configDir, req.timeoutSeconds);
   }
   account ??= accounts[0];
-  if (account) console.log(tl.loc('AzLoggedIn', external(account.name), account.id, account.tenantId));
+  if (account) say('AzLoggedIn', external(account.name), account.id, account.tenantId);
   return { configDir, createdConfigDir: created, version, account };
 }
 
@@ -201,17 +202,17 @@ export async function azCleanup(): Promise<void> {
   if (az && existsSync(record.configDir)) {
     try {
       const run = await runAz(az, azLogoutArgs(record), record.configDir, record.timeoutSeconds ?? CLEANUP_TIMEOUT_SECONDS);
-      if (run.code === 0) console.log(tl.loc('AzLoggedOut', record.configDir));
-      else tl.warning(tl.loc('AzLogoutFailed', run.code, record.configDir));
+      if (run.code === 0) say('AzLoggedOut', record.configDir);
+      else warn(tl.loc('AzLogoutFailed', run.code, record.configDir));
     } catch (e) {
-      tl.warning(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
+      warn(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
     }
   }
   if (record.createdConfigDir && isOwnConfigDir(record.configDir)) {
     rmSync(record.configDir, { recursive: true, force: true });
-    console.log(tl.loc('AzConfigDirRemoved', record.configDir));
+    say('AzConfigDirRemoved', record.configDir);
   } else if (record.createdConfigDir) {
-    tl.warning(tl.loc('AzConfigDirNotRemoved', record.configDir));
+    warn(tl.loc('AzConfigDirNotRemoved', record.configDir));
   }
 }
 

@@ -6,7 +6,8 @@
 import * as tl from 'azure-pipelines-task-lib/task';
 import { checkAzureDevOps, DevOpsCheck, DevOpsProblem } from '../../src/core/devops';
 import { readAgentNetwork } from '../common/network';
-import { external, LocalizedError } from '../common/report';
+import { external, say } from '../common/log';
+import { LocalizedError } from '../common/report';
 
 /**
  * typed-rest-client (under azure-devops-node-api) calls url.parse(), which
@@ -28,7 +29,7 @@ export async function verifyAzureDevOps(collectionUri: string, token: string, ti
   if (check.ok) {
     // Both come from the server: neither may carry a ##vso command into the log.
     const who = external(`${check.identity.displayName} (${check.identity.id})`);
-    console.log(tl.loc('DevOpsVerified', collectionUri, who));
+    say('DevOpsVerified', collectionUri, who);
     return who;
   }
   const detail = external(check.detail);

@@ -16,6 +16,7 @@ import { closeNetworkDispatchers } from '../../src/core/network';
 import { TokenFacts, tokenFacts } from '../../src/core/token-facts';
 import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
 import { readAgentNetwork } from '../common/network';
+import { say, sayLine, warn } from '../common/log';
 import { locMessage, logRetry, maskToken, runTask } from '../common/report';
 import { azCleanup, azLogin, AzLoginOutcome, findAz } from './azcli';
 import { verifyAzureDevOps } from './devops';
@@ -37,9 +38,9 @@ async function main(): Promise<void> {
   const network = readAgentNetwork();
   const result = await acquireToken({ audience: audienceInput, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
-  console.log(tl.loc('TokenAcquired', result.requestedResource, Date.now() - started, result.sourceLabel, describeIdentity(result.identity)));
+  say('TokenAcquired', result.requestedResource, Date.now() - started, result.sourceLabel, describeIdentity(result.identity));
   showClaims(result);
-  for (const w of result.warnings) tl.warning(locMessage(w));
+  for (const w of result.warnings) warn(locMessage(w));
   const facts = tokenFacts(result);
   const variables = publish(variableName, result, facts);
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   if (options.azureDevOpsLogin) {
     tl.setVariable('AZURE_DEVOPS_EXT_PAT', result.token, true);
     variables.push({ name: 'AZURE_DEVOPS_EXT_PAT', secret: true, holds: tl.loc('HoldsDevOpsPat') });
-    console.log(tl.loc('DevOpsPatSet'));
+    say('DevOpsPatSet');
   }
   if (options.verifyAzureDevOps && options.collectionUri) verifiedAs = await verifyAzureDevOps(options.collectionUri, result.token, timeoutSeconds);
 
@@ -85,11 +86,12 @@ async function main(): Promise<void> {
 
 function showClaims(result: TokenResult): void {
   if (!result.claims) {
-    console.log(tl.loc('TokenNotJwt'));
+    say('TokenNotJwt');
     return;
   }
-  console.log(tl.loc('ClaimsHeader'));
-  for (const line of claimLines(result.claims)) console.log(line);
+  say('ClaimsHeader');
+  // Claims are the token's own text: a forged one could hold a ##vso[ command or a line break.
+  for (const line of claimLines(result.claims)) sayLine(line);
 }
 
 /** The variables later steps read: the token as a secret, the rest as plain values; each also as an output variable. */
@@ -112,9 +114,9 @@ function publish(name: string, result: TokenResult, facts: TokenFacts): Variable
     rows.push({ name: `${name}.${suffix}`, secret: false, holds: value });
   }
   const minutes = Math.round((result.expiresOn.getTime() - Date.now()) / 60000);
-  console.log(tl.loc('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', ')));
-  console.log(tl.loc('ExpiresOn', result.expiresOn.toISOString(), minutes));
-  console.log(tl.loc('UseInScript', name, envVariableName(name)));
+  say('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', '));
+  say('ExpiresOn', result.expiresOn.toISOString(), minutes);
+  say('UseInScript', name, envVariableName(name));
   return rows;
 }
 
@@ -128,7 +130,7 @@ async function postJob(): Promise<void> {
   try {
     await azCleanup();
   } catch (e) {
-    tl.warning(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
+    warn(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
   }
   tl.setResult(tl.TaskResult.Succeeded, tl.loc('CleanupDone'));
 }

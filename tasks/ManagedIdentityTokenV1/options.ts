@@ -8,6 +8,7 @@ import type { Audience } from '../../src/core/audience';
 import { parseSubscription, SubscriptionRef } from '../../src/core/azcli';
 import { AZURE_DEVOPS_RESOURCE } from '../../src/core/clouds';
 import { InputError } from '../common/inputs';
+import { warn } from '../common/log';
 
 export interface ToolOptions {
   azLogin: boolean;
@@ -41,7 +42,7 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
     throw new InputError(tl.loc('TerraformSubscriptionName', subscription.value));
   }
   // Not a failure: a classic pipeline keeps a hidden input's value after azLogin is turned off.
-  if (subscription && !o.azLogin && !o.exportTerraformEnv) tl.warning(tl.loc('AzSubscriptionUnused', subscription.value));
+  if (subscription && !o.azLogin && !o.exportTerraformEnv) warn(tl.loc('AzSubscriptionUnused', subscription.value));
 
   for (const input of ['azureDevOpsLogin', 'verifyAzureDevOps'] as const) {
     if (o[input] && audience.resource.toLowerCase() !== AZURE_DEVOPS_RESOURCE) {

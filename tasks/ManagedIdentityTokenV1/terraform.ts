@@ -9,6 +9,7 @@ import type { IdentitySelector } from '../../src/core/identity';
 import { readInstanceMetadata } from '../../src/core/instance';
 import { terraformEnv, terraformSubscriptionId } from '../../src/core/terraform';
 import type { TokenFacts } from '../../src/core/token-facts';
+import { say, warn } from '../common/log';
 import type { AzLoginOutcome } from './azcli';
 import type { ToolOptions } from './options';
 import type { VariableRow } from './summary';
@@ -26,11 +27,11 @@ export async function exportTerraform(
   if (!subscriptionId && result.source === 'imds') {
     // Best effort: without it the warning below says what to set.
     subscriptionId = (await readInstanceMetadata({ timeoutSeconds: 10 }).catch(() => undefined))?.subscriptionId || undefined;
-    if (subscriptionId) console.log(tl.loc('TerraformSubscriptionFromImds', subscriptionId));
+    if (subscriptionId) say('TerraformSubscriptionFromImds', subscriptionId);
   }
-  if (!subscriptionId) tl.warning(tl.loc('TerraformNoSubscription'));
+  if (!subscriptionId) warn(tl.loc('TerraformNoSubscription'));
   const env = terraformEnv({ identity, cloud, clientId: facts.clientId, tenantId: facts.tenantId, subscriptionId, endpoint: result.endpoint });
   for (const [name, value] of env) tl.setVariable(name, value);
-  console.log(tl.loc('TerraformEnvSet', env.map(([n]) => n).join(', ')));
+  say('TerraformEnvSet', env.map(([n]) => n).join(', '));
   return env.map(([name, value]) => ({ name, secret: false, holds: value }));
 }

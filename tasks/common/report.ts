@@ -7,12 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { filterExternalOutput } from 'azure-pipelines-task-lib/externaloutput';
 import { isManagedIdentityError } from '../../src/core/errors';
+import { inertLogText } from '../../src/core/log-text';
 import type { Message } from '../../src/core/messages';
 import { jwtSecretSegments } from '../../src/core/jwt';
 import type { RetryEvent } from '../../src/core/retry';
 import { InputError } from './inputs';
+import { sayLine } from './log';
 
 export function locMessage(m: Message): string {
   return tl.loc(m.key, ...m.args);
@@ -26,7 +27,7 @@ export function maskToken(token: string): void {
 
 export function logRetry(event: RetryEvent & { source: string }): void {
   const text = tl.loc('Retrying', event.attempt, event.source, event.reason, (event.delayMs / 1000).toFixed(1));
-  if (event.last) console.log(text);
+  if (event.last) sayLine(text);
   else tl.debug(text);
 }
 
@@ -42,17 +43,12 @@ export async function runTask(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (e) {
-    tl.setResult(tl.TaskResult.Failed, describeFailure(e));
+    tl.setResult(tl.TaskResult.Failed, inertLogText(describeFailure(e)));
   }
 }
 
 /** A failure whose message is already localised and actionable. */
 export class LocalizedError extends Error {}
-
-/** Text from outside (a subscription name, a server's error) made safe to print: no ##vso[ command in it is obeyed. */
-export function external(text: string): string {
-  return filterExternalOutput(text, { source: 'remote' }).toString('utf8');
-}
 
 /**
  * Writes a markdown summary under the agent's temporary folder (readable by the

@@ -8,10 +8,10 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv } from '../../emulator';
 import { CLI_BIN, ROOT } from '../../scripts/paths';
 import { startCommand } from '../helpers/cli';
-import { watchEmulator } from '../helpers/scan';
+import { withEmulator } from '../helpers/emulator';
 
 /** Writes each call as "<configure|remove> <token>" to $CALLS, and keeps .agent as the real agent does. */
 const FAKE_CONFIG = `#!/bin/sh
@@ -37,13 +37,9 @@ async function until(check: () => boolean, what: string): Promise<void> {
 describe('examples/agent/start.sh', () => {
   it('registers with a managed identity token and removes the agent with a fresh one on SIGTERM', async function () {
     this.timeout(20_000);
-    const emu = await startEmulator({ userAssigned: ['agents', 'deploy'] });
-    watchEmulator(emu);
-    try {
+    await withEmulator({ userAssigned: ['agents', 'deploy'] }, async (emu) => {
       await startAndStop(emu);
-    } finally {
-      await emu.stop();
-    }
+    });
   });
 });
 

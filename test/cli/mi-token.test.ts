@@ -25,15 +25,16 @@ import {
   RecordedRequest,
   SERVICE_FABRIC_TOKEN_ROUTE,
   sourceEnv,
-  startEmulator,
 } from '../../emulator';
 import type { EmulatedIdentity } from '../../emulator/identities';
 import type { SourceName } from '../../src/core/sources/types';
 import type { IdentityIdType } from '../../src/core/identity';
 import { usage } from '../../src/cli/args';
 import { CLI_BIN, ROOT } from '../../scripts/paths';
+import { handlerNode, handlerNodeMissing } from '../../scripts/vsix';
 import { runMiToken } from '../helpers/cli';
-import { recordOutput, watchEmulator } from '../helpers/scan';
+import { recordOutput } from '../helpers/scan';
+import { useEmulator, withEmulator } from '../helpers/emulator';
 
 interface SourceCase {
   name: SourceName;
@@ -97,13 +98,11 @@ describe('the bundled mi-token', () => {
         return source.relativeExpiry && Math.abs(Date.parse(printed) - fromToken) <= 2000 ? printed : new Date(fromToken).toISOString();
       };
 
-      beforeEach(async () => {
-        emu = await startEmulator({ userAssigned: ['agent-pool', 'other'] });
-        watchEmulator(emu);
+      useEmulator({ userAssigned: ['agent-pool', 'other'] }, (e) => {
+        emu = e;
         env = sourceEnv(emu, source.name);
         id = source.identity?.(emu) ?? emu.machine.systemAssigned!;
       });
-      afterEach(() => emu.stop());
 
       for (const sourceArgs of [[], ['--source', 'auto'], ['--source', source.name]]) {
         it(`prints exactly the Azure DevOps token and a newline on stdout (${sourceArgs.join(' ') || 'no --source'})`, async () => {
@@ -306,9 +305,7 @@ describe('the bundled mi-token', () => {
 
   describe('mi-token on a host without the forced endpoint', () => {
     it('exits 3 with what the host lacks, without the usage, before any request', async () => {
-      const emu = await startEmulator();
-      watchEmulator(emu);
-      try {
+      await withEmulator({}, async (emu) => {
         for (const [source, lacks] of [['appService', /IDENTITY_ENDPOINT and IDENTITY_HEADER/], ['workloadIdentity', /AZURE_FEDERATED_TOKEN_FILE/]] as const) {
           const r = await runMiToken(['--source', source], { env: imdsEnv(emu), emu });
           assert.equal(r.code, 3, r.stderr);
@@ -318,17 +315,13 @@ describe('the bundled mi-token', () => {
           assert.ok(!r.stderr.includes(USAGE_FIRST_LINE), 'no usage: the options were right');
         }
         assert.equal(emu.requests.length, 0);
-      } finally {
-        await emu.stop();
-      }
+      });
     });
   });
 
   describe('mi-token on a host whose endpoint variables are malformed', () => {
     it('exits 3 naming the variable, without the usage and without its value, before any request', async () => {
-      const emu = await startEmulator();
-      watchEmulator(emu);
-      try {
+      await withEmulator({}, async (emu) => {
         const cases = [
           [{ AZURE_POD_IDENTITY_AUTHORITY_HOST: `${emu.url}/?x=1` }, /AZURE_POD_IDENTITY_AUTHORITY_HOST/],
           [{ ...appServiceEnv(emu), IDENTITY_HEADER: 'abc\r\nX-Injected: 1' }, /IDENTITY_HEADER/],
@@ -342,9 +335,7 @@ describe('the bundled mi-token', () => {
           assert.ok(!r.stderr.includes('X-Injected'), 'never the value');
         }
         assert.equal(emu.requests.length, 0);
-      } finally {
-        await emu.stop();
-      }
+      });
     });
   });
 
@@ -364,21 +355,17 @@ describe('the bundled mi-token', () => {
     });
 
     it('runs under Node 20, the oldest the package supports', async function () {
-      const node20 = process.env.npm_node_execpath ?? process.execPath;
-      const version = execFileSync(node20, ['-v'], { encoding: 'utf8' }).trim();
-      if (!version.startsWith('v20.')) {
-        console.warn(`    SKIPPED: needs a Node 20 binary; ${node20} is ${version}.`);
+      const node20 = handlerNode('Node20_1');
+      const missing = handlerNodeMissing(node20);
+      if (missing) {
+        console.warn(`    SKIPPED: ${missing}.`);
         this.skip();
       }
-      const emu = await startEmulator();
-      watchEmulator(emu);
-      try {
-        const r = await runMiToken(['--output', 'json'], { env: imdsEnv(emu), emu, node: node20 });
+      await withEmulator({}, async (emu) => {
+        const r = await runMiToken(['--output', 'json'], { env: imdsEnv(emu), emu, node: node20.node });
         assert.equal(r.code, 0, r.stderr);
         assert.equal((JSON.parse(r.stdout) as { token: string }).token, emu.minted[0].token);
-      } finally {
-        await emu.stop();
-      }
+      });
     });
   });
 });

@@ -5,14 +5,15 @@
  * scripted answer for that host, on a fake clock (Retry-After waits are measured, not waited for).
  */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, startEmulator } from '../../emulator';
+import { AzureEmulator } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
 import { userAssigned } from '../../src/core/identity';
 import { DEFAULT_RETRY_POLICY } from '../../src/core/retry';
 import { SOURCES, sourceNamed } from '../../src/core/sources/select';
 import type { SourceName } from '../../src/core/sources/types';
 import { fakeClock } from '../helpers/clock';
-import { watchEmulator, watchTokens } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
+import { watchTokens } from '../helpers/scan';
 import { failure, SOURCE_CASES, sourceOptions } from '../helpers/sources';
 import { ARC_MACHINE, ARC_USER_ASSIGNED_CASES, arcAnswer, FAILURE_CASES, FIXTURE_TOKEN, RETRY_TABLE, SUCCESS_CASES } from './engine-fixtures';
 
@@ -21,12 +22,14 @@ const routeOf = (name: SourceName) => SOURCE_CASES.find((c) => c.name === name)!
 
 describe('conformance: the engine against what Azure answers', () => {
   let emu: AzureEmulator;
-  before(async () => {
-    emu = await startEmulator({ userAssigned: ['id-a'] });
-    watchEmulator(emu);
-    watchTokens([FIXTURE_TOKEN]);
-  });
-  after(() => emu.stop());
+  useEmulator(
+    { userAssigned: ['id-a'] },
+    (e) => {
+      emu = e;
+      watchTokens([FIXTURE_TOKEN]);
+    },
+    { once: true },
+  );
   afterEach(() => {
     emu.faults.clear();
     emu.requests.length = 0;

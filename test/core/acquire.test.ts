@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { createServer } from 'node:net';
-import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
+import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
 import { userAssigned } from '../../src/core/identity';
-import { watchEmulator } from '../helpers/scan';
 import { failure, FAST } from '../helpers/sources';
+import { useEmulator, withEmulator } from '../helpers/emulator';
 
 /** A loopback port with nothing listening. */
 async function closedPort(): Promise<number> {
@@ -18,12 +18,10 @@ async function closedPort(): Promise<number> {
 describe('acquireToken on IMDS', () => {
   let emu: AzureEmulator;
   let env: NodeJS.ProcessEnv;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-a', 'id-b'] }, (e) => {
+    emu = e;
     env = imdsEnv(emu);
   });
-  afterEach(() => emu.stop());
 
   it('gets a system-assigned token with Metadata: true, api-version 2018-02-01 and the resource as typed', async () => {
     const result = await acquireToken({ audience: 'https://management.azure.com/.default', env });
@@ -63,15 +61,12 @@ describe('acquireToken on IMDS', () => {
   });
 
   it('fails at once with advice on "Multiple user assigned identities exist"', async () => {
-    const noSystem = await startEmulator({ systemAssigned: false, userAssigned: ['a', 'b'] });
-    try {
+    await withEmulator({ systemAssigned: false, userAssigned: ['a', 'b'] }, async (noSystem) => {
       const e = await failure({ audience: 'AzureResourceManager', env: imdsEnv(noSystem) });
       assert.equal(e.key, 'MultipleIdentities');
       assert.match(e.message, /identityType to userAssigned/);
       assert.equal(noSystem.received(IMDS_TOKEN_ROUTE).length, 1);
-    } finally {
-      await noSystem.stop();
-    }
+    });
   });
 
   it('explains an audience the tenant does not know', async () => {

@@ -1,13 +1,13 @@
 /** The Resource Manager client against the emulator: paging, retries, every mapped error code, the token guard, proxy and certificates. */
 import { strict as assert } from 'node:assert';
-import { ARM_ROUTES, AzureEmulator, ROLES, startEmulator, worldOf } from '../../emulator';
+import { ARM_ROUTES, AzureEmulator, ROLES, worldOf } from '../../emulator';
 import { ARM_API_VERSIONS, armClient, roleFor } from '../../src/core/arm';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { fakeClock } from '../helpers/clock';
 import { emulatorArm } from '../helpers/info';
 import { startProxy } from '../helpers/proxy';
-import { watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
 
 const FAST = { baseDelayMs: 10, maxDelayMs: 50 };
 
@@ -24,15 +24,11 @@ async function rejection(p: Promise<unknown>): Promise<ManagedIdentityError> {
 describe('Resource Manager client', () => {
   let emu: AzureEmulator;
   let group: string;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-norole'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-norole'] }, (e) => {
+    emu = e;
     group = worldOf(emu).groupId(emu.machine.resourceGroup);
   });
-  afterEach(async () => {
-    await emu.stop();
-    await closeNetworkDispatchers();
-  });
+  afterEach(() => closeNetworkDispatchers());
 
   it('reads one resource and every page of a list', async () => {
     const world = worldOf(emu);

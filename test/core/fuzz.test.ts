@@ -19,7 +19,7 @@ import { validateHeaderValue } from 'node:http';
 import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AzureEmulator, ARM_ROUTES, IMDS_INSTANCE_ROUTE, imdsEnv, KEYVAULT_ROUTES, startEmulator, worldOf } from '../../emulator';
+import { AzureEmulator, ARM_ROUTES, IMDS_INSTANCE_ROUTE, imdsEnv, KEYVAULT_ROUTES, worldOf } from '../../emulator';
 import { aadstsCodes, entraRefusal } from '../../src/core/aadsts';
 import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { armError, ArmClient } from '../../src/core/arm';
@@ -72,8 +72,8 @@ import {
   thrown,
 } from '../helpers/fuzz';
 import { emulatorArm } from '../helpers/info';
-import { watchEmulator } from '../helpers/scan';
 import { SOURCE_CASES, sourceOptions } from '../helpers/sources';
+import { useEmulator } from '../helpers/emulator';
 
 const TOKEN = fakeToken(new Rng(seedOf('token')));
 const NOW = Date.UTC(2026, 0, 1);
@@ -419,7 +419,7 @@ describe('fuzz: every parser of an answer', function () {
 
     it("the 401 challenge: a resource under the vault's domain, nothing, or a refusal", () => {
       const seeds = [
-        'Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net"',
+        'Bearer authorization="https://login.microsoftonline.com/aaaabbbb-0000-cccc-1111-dddd2222eeee", resource="https://vault.azure.net"',
         'Bearer authorization="https://login.windows.net/t", scope="https://vault.azure.net/.default"',
         'Bearer authorization_uri="https://login.windows.net/t", resource="https://management.azure.com"',
         'Bearer error="invalid_token"',
@@ -524,12 +524,10 @@ describe('fuzz: every parser of an answer', function () {
 
   describe('over loopback HTTP', () => {
     let emu: AzureEmulator;
-    before(async () => {
-      emu = await startEmulator({ userAssigned: ['id-a'], systemAssigned: true, extraResources: ['https://vault.azure.net'] });
-      watchEmulator(emu);
-    });
+    useEmulator({ userAssigned: ['id-a'], systemAssigned: true, extraResources: ['https://vault.azure.net'] }, (e) => {
+      emu = e;
+    }, { once: true });
     afterEach(() => emu.faults.clear());
-    after(() => emu.stop());
 
     const QUICK = { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2, goneWindowMs: 0 };
     /** Cases over loopback: each is bounded by its timeoutSeconds (at most 10 s), so one that runs past 15 s hangs. */

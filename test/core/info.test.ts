@@ -1,26 +1,22 @@
 /** What the Info task finds, section by section, against the emulator: defaults, failures kept per section, notes. */
 import { strict as assert } from 'node:assert';
-import { ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv, KEYVAULT_ROUTES, startEmulator, worldOf } from '../../emulator';
+import { ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv, KEYVAULT_ROUTES, worldOf } from '../../emulator';
 import { CLOUDS, customCloud } from '../../src/core/clouds';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { gatherInfo, InfoOptions, parseSections, vaultAccess } from '../../src/core/info';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { emulatorCloud } from '../helpers/info';
-import { watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
 
 describe('gatherInfo', () => {
   let emu: AzureEmulator;
   let options: (extra?: Partial<InfoOptions>) => InfoOptions;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-norole'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-norole'] }, (e) => {
+    emu = e;
     const env = imdsEnv(emu);
     options = (extra = {}) => ({ token: { env }, env, cloud: emulatorCloud(emu), rest: { retryPolicy: { baseDelayMs: 10 } }, ...extra });
   });
-  afterEach(async () => {
-    await emu.stop();
-    await closeNetworkDispatchers();
-  });
+  afterEach(() => closeNetworkDispatchers());
 
   it('shows every section that applies, in the VM’s own subscription and group', async () => {
     worldOf(emu).addResources(7);

@@ -5,7 +5,7 @@
  * repeated in the message.
  */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv, startEmulator } from '../../emulator';
+import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
 import type { ManagedIdentityError } from '../../src/core/errors';
 import { userAssigned } from '../../src/core/identity';
@@ -17,22 +17,18 @@ import { APP_SERVICE_LEGACY_API_VERSION } from '../../src/core/sources/app-servi
 import { ARC_API_VERSION } from '../../src/core/sources/azure-arc';
 import { SERVICE_FABRIC_API_VERSION } from '../../src/core/sources/service-fabric';
 import { emulatorCloud } from '../helpers/info';
-import { watchEmulator } from '../helpers/scan';
 import { failure, SOURCE_CASES, sentParams, sourceOptions } from '../helpers/sources';
 import type { SourceName } from '../../src/core/sources/types';
+import { useEmulator } from '../helpers/emulator';
 
 const INJECTED = '\r\nX-Injected: yes';
 
 describe('header and URL injection', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-a'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-a'] }, (e) => {
+    emu = e;
   });
-  afterEach(async () => {
-    await emu.stop();
-    await closeNetworkDispatchers();
-  });
+  afterEach(() => closeNetworkDispatchers());
 
   for (const [source, variable] of [
     ['appService', 'IDENTITY_HEADER'],

@@ -1,17 +1,15 @@
 /** The VM's instance metadata from IMDS, as documented, and what is kept of it. */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, IMDS_INSTANCE_ROUTE, imdsEnv, startEmulator, worldOf } from '../../emulator';
+import { AzureEmulator, IMDS_INSTANCE_ROUTE, imdsEnv, worldOf } from '../../emulator';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { cloudOfEnvironment, readInstanceMetadata } from '../../src/core/instance';
-import { watchEmulator } from '../helpers/scan';
+import { useEmulator } from '../helpers/emulator';
 
 describe('instance metadata', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator();
-    watchEmulator(emu);
+  useEmulator({}, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   it('reads name, IDs, place, size, image, tags from tagsList and private IPs, with Metadata: true', async () => {
     const vm = worldOf(emu).vm;

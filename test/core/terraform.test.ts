@@ -7,7 +7,7 @@ import { IMDS_DEFAULT_HOST } from '../../src/core/sources/imds';
 /** Data only: no test sends anything to IMDS's real address. */
 const IMDS_TOKEN_URL = `${IMDS_DEFAULT_HOST}/metadata/identity/oauth2/token`;
 
-const T = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const T = 'aaaabbbb-0000-cccc-1111-dddd2222eeee';
 const S = '00000000-1111-4222-8333-444444444444';
 const C = '0f0f0f0f-1111-4222-8333-444444444444';
 

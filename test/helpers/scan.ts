@@ -4,7 +4,8 @@
  * served it, and after the suite a root hook fails the
  * run if any token the emulator minted (or its payload or signature segment)
  * appears in any output outside a ##vso[task.setvariable …;issecret=true]
- * or ##vso[task.setsecret] command.
+ * or ##vso[task.setsecret] command. It also fails the run if any line holds a
+ * ##vso[ command the task did not mean to write (forgedCommandsIn).
  */
 import type { AzureEmulator } from '../../emulator';
 import { jwtSecretSegments } from '../../src/core/jwt';
@@ -12,13 +13,15 @@ import { jwtSecretSegments } from '../../src/core/jwt';
 export interface Recorded {
   label: string;
   text: string;
+  /** False for what the agent does not read for commands (an attached summary): only scanned for tokens. */
+  log?: boolean;
 }
 
 const outputs: Recorded[] = [];
 const emulators = new Set<AzureEmulator>();
 
-export function recordOutput(label: string, text: string, emu?: AzureEmulator): void {
-  outputs.push({ label, text });
+export function recordOutput(label: string, text: string, emu?: AzureEmulator, log = true): void {
+  outputs.push({ label, text, log });
   if (emu) emulators.add(emu);
 }
 
@@ -58,6 +61,29 @@ export function leaksIn(outputs: readonly Recorded[], needles: readonly Needle[]
     for (const n of needles) if (text.includes(n.value)) leaks.push(`${out.label}: ${n.what}`);
   }
   return leaks;
+}
+
+/**
+ * The commands a task writes through task-lib, in the form task-lib gives them: at the start of a line, a command the
+ * tasks use, each property ended by ';'. The agent obeys a ##vso[ anywhere in a line, so any other line with one is a
+ * command that came from outside (a claim, a server's text, a child's output) and was not made inert.
+ */
+const INTENDED_COMMAND = /^##vso\[task\.(setvariable|setsecret|settaskvariable|debug|issue|logissue|complete|addattachment|uploadsummary)(?: (?:[\w.-]+=[^;\]]*;)+)?\]/;
+
+/** Each line of an output that holds a ##vso[ command the task did not mean to write, as "label: line". */
+export function forgedCommandsIn(outputs: readonly Recorded[]): string[] {
+  const found: string[] = [];
+  for (const out of outputs) {
+    if (out.log === false) continue;
+    for (const line of out.text.split(/\r?\n/)) {
+      if (/##vso\[/i.test(line) && !INTENDED_COMMAND.test(line.trimStart())) found.push(`${out.label}: ${line.trim().slice(0, 160)}`);
+    }
+  }
+  return found;
+}
+
+export function findForgedCommands(): string[] {
+  return forgedCommandsIn(outputs);
 }
 
 export function findLeaks(): string[] {

@@ -15,7 +15,7 @@ export async function runStagedTask(
   const label = `${task} ${JSON.stringify(options.inputs ?? {})}`;
   recordOutput(label, `${run.stdout}\n${run.stderr}`, emu);
   // What the run page shows besides the log: every summary the task attached.
-  for (const s of run.summaries) recordOutput(`${label} summary '${s.title}'`, summaryText(s.file), emu);
+  for (const s of run.summaries) recordOutput(`${label} summary '${s.title}'`, summaryText(s.file), emu, false);
   return run;
 }
 

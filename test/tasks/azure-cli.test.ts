@@ -14,11 +14,12 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ARM_SUBSCRIPTIONS_ROUTE, AzureEmulator, MSI_ENDPOINT_ROUTE, msiEndpointEnv, ROLES, startEmulator, worldOf } from '../../emulator';
+import { ARM_SUBSCRIPTIONS_ROUTE, AzureEmulator, MSI_ENDPOINT_ROUTE, msiEndpointEnv, ROLES, worldOf } from '../../emulator';
 import type { TaskRun } from '../../emulator/agent';
-import { recordOutput, watchEmulator } from '../helpers/scan';
+import { recordOutput } from '../helpers/scan';
 import { findOnPath } from '../../scripts/paths';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
+import { useEmulator } from '../helpers/emulator';
 
 const run = promisify(execFile);
 const AZ = findOnPath('az');
@@ -36,9 +37,8 @@ describe('ManagedIdentityToken@1 with the real Azure CLI', function () {
     }
   });
 
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-deploy'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-deploy'] }, (e) => {
+    emu = e;
     home = mkdtempSync(join(tmpdir(), 'home-'));
     jobEnv = {
       ...msiEndpointEnv(emu),
@@ -50,7 +50,6 @@ describe('ManagedIdentityToken@1 with the real Azure CLI', function () {
       AZURE_CORE_NO_COLOR: 'true',
     };
   });
-  afterEach(() => emu.stop());
 
   const inputs = () => ({ audience: 'AzureResourceManager', azLogin: 'true', cloud: 'Custom', armEndpoint: emu.httpsUrl, armAudience: 'https://management.azure.com/' });
 

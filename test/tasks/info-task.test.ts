@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_SERVICE_TOKEN_ROUTE, appServiceEnv, ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, KEYVAULT_ROUTES, startEmulator, worldOf } from '../../emulator';
+import { APP_SERVICE_TOKEN_ROUTE, appServiceEnv, ARM_ROUTES, AzureEmulator, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, KEYVAULT_ROUTES, worldOf } from '../../emulator';
 import { startProxy } from '../helpers/proxy';
-import { recordOutput, watchEmulator } from '../helpers/scan';
+import { recordOutput } from '../helpers/scan';
 import { runInfoTask } from '../helpers/tasks';
+import { useEmulator } from '../helpers/emulator';
 
 /** The rows of the markdown table under a bold title. */
 function tableRows(summary: string, title: RegExp): string[] {
@@ -32,11 +33,9 @@ async function closedLoopbackUrl(): Promise<string> {
 
 describe('ManagedIdentityInfo@1', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-norole'], extraResources: ['https://vault.usgovcloudapi.net'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-norole'], extraResources: ['https://vault.usgovcloudapi.net'] }, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   it('shows every section in the log, the summary and the JSON, and succeeds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'info-'));
@@ -77,7 +76,7 @@ describe('ManagedIdentityInfo@1', () => {
     assert.equal(statSync(join(dir, 'out')).mode & 0o777, 0o700, 'the folder the task created for it too');
     assert.deepEqual(run.outputs.get('InfoJsonPath'), { value: file, secret: false, output: true });
     const text = readFileSync(file, 'utf8');
-    recordOutput('info.json', text, emu);
+    recordOutput('info.json', text, emu, false);
     const json = JSON.parse(text) as { task: string; resources: { value: { resources: unknown[] } }; identity: { value: { objectId: string } } };
     assert.equal(json.task, 'ManagedIdentityInfo@1');
     assert.equal(json.identity.value.objectId, oid);
@@ -116,7 +115,7 @@ describe('ManagedIdentityInfo@1', () => {
     const run = await runInfoTask(emu, { sections: 'keyVault', keyVaultNames: 'kv-names', listSecretNames: 'true', outputJsonPath: join(dir, 'info.json') });
     assert.equal(run.result, 'Succeeded', run.log);
     const json = readFileSync(join(dir, 'info.json'), 'utf8');
-    recordOutput('info.json', json, emu);
+    recordOutput('info.json', json, emu, false);
     for (const s of vault.secrets) {
       assert.ok(run.log.includes(s.name) && run.summary.includes(`| ${s.name} |`) && json.includes(s.name), s.name);
       for (const text of [run.stdout, run.summary, json]) assert.ok(!text.includes(s.value));

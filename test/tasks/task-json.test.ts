@@ -1,6 +1,6 @@
 /** Every task.json against the official schema, and the rules the marketplace and the agent rely on. */
 import { strict as assert } from 'node:assert';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv-draft-04';
 import { MESSAGES } from '../../src/core/messages';
@@ -24,7 +24,9 @@ interface TaskJson {
   messages: Record<string, string>;
 }
 
-const schema = JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'schemas', 'tasks.schema.json'), 'utf8')) as object;
+/** The official task.json schema, from ../shared beside the clone (CI has it); a fresh clone has none and skips that check, loudly. */
+const SCHEMA_FILE = join(ROOT, '..', 'shared', 'schemas', 'tasks.schema.json');
+const schema = existsSync(SCHEMA_FILE) ? (JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object) : undefined;
 
 /** The tl.loc keys a task's sources use. */
 function locKeysUsed(dir: string): Set<string> {
@@ -45,7 +47,11 @@ describe('task.json', () => {
     const raw = readFileSync(join(dir, 'task.json'), 'utf8');
     const task = JSON.parse(raw) as TaskJson;
     describe(task.name, () => {
-      it('validates against ../shared/schemas/tasks.schema.json', () => {
+      it('validates against ../shared/schemas/tasks.schema.json', function () {
+        if (!schema) {
+          console.warn(`    SKIPPED: the official task.json schema is not at ${SCHEMA_FILE} (CI puts it there); the other task.json checks still run.`);
+          this.skip();
+        }
         const validate = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
         assert.ok(validate(task), JSON.stringify(validate.errors, null, 2));
       });

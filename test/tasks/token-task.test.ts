@@ -13,20 +13,18 @@ import {
   cloudShellEnv,
   ENTRA_TOKEN_ROUTE,
   IMDS_TOKEN_ROUTE,
-  startEmulator,
   workloadIdentityEnv,
 } from '../../emulator';
 import { ROOT } from '../../scripts/paths';
-import { recordOutput, watchEmulator, watchTokens } from '../helpers/scan';
+import { recordOutput, watchTokens } from '../helpers/scan';
 import { runTokenTask } from '../helpers/tasks';
+import { useEmulator } from '../helpers/emulator';
 
 describe('ManagedIdentityToken@1', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-a', 'id-b'] }, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   it('sets the token as a secret and output variable, with expiry and IDs beside it', async () => {
     const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });

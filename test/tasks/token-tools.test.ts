@@ -8,13 +8,14 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, startEmulator } from '../../emulator';
+import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE } from '../../emulator';
 import type { RunTaskOptions, TaskRun } from '../../emulator/agent';
 import { jwtSecretSegments } from '../../src/core/jwt';
 import { FakeAzCall, installFakeAz } from '../fixtures/fake-az';
-import { recordOutput, watchEmulator } from '../helpers/scan';
+import { recordOutput } from '../helpers/scan';
 import { runStagedTask, runTokenTask } from '../helpers/tasks';
 import { withConnectProxy } from '../helpers/proxy';
+import { useEmulator } from '../helpers/emulator';
 
 const SUB = '00000000-1111-4222-8333-444444444444';
 const OTHER_SUB = '11111111-2222-4333-8444-555555555555';
@@ -23,13 +24,11 @@ describe('ManagedIdentityToken@1 for later tools', () => {
   let emu: AzureEmulator;
   let fakeAz: string;
   let azLog: string;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-a', 'id-b'] }, (e) => {
+    emu = e;
     fakeAz = installFakeAz();
     azLog = join(mkdtempSync(join(tmpdir(), 'az-log-')), 'calls.jsonl');
   });
-  afterEach(() => emu.stop());
 
   function accounts(extra: Array<{ id: string; name: string }> = []): string {
     const list = [{ id: SUB, name: 'Emulated Subscription', isDefault: true }, ...extra.map((e) => ({ ...e, isDefault: false }))];
@@ -61,7 +60,7 @@ describe('ManagedIdentityToken@1 for later tools', () => {
     assert.match(run.summaries[0].title, /^Managed identity token [\w.]+$/, 'a section title without the file name');
     assert.equal(statSync(run.summaries[0].file).mode & 0o777, 0o600, "the summary file is the agent user's alone");
     const text = readFileSync(run.summaries[0].file, 'utf8');
-    recordOutput('summary', text, emu);
+    recordOutput('summary', text, emu, false);
     return text;
   }
 

@@ -3,26 +3,22 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AzureEmulator, ENTRA_TOKEN_ROUTE, FederatedTokenOptions, sourceEnv, startEmulator, workloadIdentityEnv } from '../../emulator';
-import { acquireToken } from '../../src/core/acquire';
-import { CLOUDS } from '../../src/core/clouds';
-import { SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
-import { closeNetworkDispatchers } from '../../src/core/network';
-import { workloadIdentitySource } from '../../src/core/sources/workload-identity';
-import { startProxy } from '../helpers/proxy';
-import { watchEmulator } from '../helpers/scan';
-import { failure, sourceOptions } from '../helpers/sources';
+import { AzureEmulator, ENTRA_TOKEN_ROUTE, FederatedTokenOptions, sourceEnv, workloadIdentityEnv } from '../../../emulator';
+import { acquireToken } from '../../../src/core/acquire';
+import { CLOUDS } from '../../../src/core/clouds';
+import { SYSTEM_ASSIGNED, userAssigned } from '../../../src/core/identity';
+import { closeNetworkDispatchers } from '../../../src/core/network';
+import { workloadIdentitySource } from '../../../src/core/sources/workload-identity';
+import { startProxy } from '../../helpers/proxy';
+import { failure, sourceOptions } from '../../helpers/sources';
+import { useEmulator } from '../../helpers/emulator';
 
 describe('workload identity token source', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['aks-agent', 'other'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['aks-agent', 'other'] }, (e) => {
+    emu = e;
   });
-  afterEach(async () => {
-    await emu.stop();
-    await closeNetworkDispatchers();
-  });
+  afterEach(() => closeNetworkDispatchers());
 
   const withToken = (options: FederatedTokenOptions, extra: Record<string, string> = {}) =>
     sourceOptions(emu, 'workloadIdentity', { env: { ...workloadIdentityEnv(emu, options), ...extra } });

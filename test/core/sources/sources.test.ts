@@ -1,10 +1,10 @@
 /** Every token source against the emulator: selection on the wire, refusals before any request, expiry, faults. */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, startEmulator } from '../../emulator';
-import { acquireToken } from '../../src/core/acquire';
-import { IdentityIdType, userAssigned } from '../../src/core/identity';
-import { watchEmulator } from '../helpers/scan';
-import { failure, sentParams, SOURCE_CASES, sourceOptions } from '../helpers/sources';
+import { AzureEmulator } from '../../../emulator';
+import { acquireToken } from '../../../src/core/acquire';
+import { IdentityIdType, userAssigned } from '../../../src/core/identity';
+import { failure, sentParams, SOURCE_CASES, sourceOptions } from '../../helpers/sources';
+import { useEmulator } from '../../helpers/emulator';
 
 const KINDS: readonly IdentityIdType[] = ['clientId', 'objectId', 'resourceId'];
 const ID_OF: Record<IdentityIdType, (i: { clientId: string; objectId: string; resourceId: string }) => string> = {
@@ -16,11 +16,9 @@ const ID_OF: Record<IdentityIdType, (i: { clientId: string; objectId: string; re
 for (const c of SOURCE_CASES) {
   describe(`token source ${c.name}`, () => {
     let emu: AzureEmulator;
-    beforeEach(async () => {
-      emu = await startEmulator({ userAssigned: ['id-a', 'id-b'] });
-      watchEmulator(emu);
+    useEmulator({ userAssigned: ['id-a', 'id-b'] }, (e) => {
+      emu = e;
     });
-    afterEach(() => emu.stop());
 
     it('gets a token for the default identity, with its expiry read right', async () => {
       const before = Date.now();

@@ -3,11 +3,11 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedIdentityError } from '../../src/core/errors';
-import { IdentitySelector, userAssigned } from '../../src/core/identity';
-import { endpointUrl } from '../../src/core/sources/common';
-import { IdentitySourceChoice, parseIdentitySource, selectSource as select, SOURCES } from '../../src/core/sources/select';
-import { SOURCE_NAMES, SourceTestHooks, TokenSource } from '../../src/core/sources/types';
+import { ManagedIdentityError } from '../../../src/core/errors';
+import { IdentitySelector, userAssigned } from '../../../src/core/identity';
+import { endpointUrl } from '../../../src/core/sources/common';
+import { IdentitySourceChoice, parseIdentitySource, selectSource as select, SOURCES } from '../../../src/core/sources/select';
+import { SOURCE_NAMES, SourceTestHooks, TokenSource } from '../../../src/core/sources/types';
 
 /** The source an environment (or a forced choice) selects. */
 function selectSource(env: NodeJS.ProcessEnv, choice: IdentitySourceChoice = 'auto', identity: IdentitySelector = { kind: 'system' }, hooks: SourceTestHooks = {}): TokenSource {
@@ -17,7 +17,7 @@ function selectSource(env: NodeJS.ProcessEnv, choice: IdentitySourceChoice = 'au
 const NO_HIMDS = { arcHimdsFile: '/nonexistent/himds' };
 const EVERYTHING = {
   AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token',
-  AZURE_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  AZURE_TENANT_ID: 'aaaabbbb-0000-cccc-1111-dddd2222eeee',
   AZURE_CLIENT_ID: '11111111-2222-4333-8444-555555555555',
   IDENTITY_ENDPOINT: 'http://localhost:40342/metadata/identity/oauth2/token',
   IDENTITY_HEADER: 'header',

@@ -1,8 +1,8 @@
 /** The emulator's Resource Manager, Key Vault and instance metadata speak as the services document it. */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, imdsEnv, ROLES, startEmulator, worldOf } from '../emulator';
-import { acquireToken } from '../src/core/acquire';
-import { watchEmulator } from './helpers/scan';
+import { AzureEmulator, imdsEnv, ROLES, worldOf } from '../../emulator';
+import { acquireToken } from '../../src/core/acquire';
+import { useEmulator } from '../helpers/emulator';
 
 describe('the emulator as Azure', () => {
   let emu: AzureEmulator;
@@ -12,13 +12,11 @@ describe('the emulator as Azure', () => {
     const res = await fetch(url, { headers: { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   };
-  before(async () => {
-    emu = await startEmulator();
-    watchEmulator(emu);
+  useEmulator({}, async (e) => {
+    emu = e;
     arm = (await acquireToken({ audience: 'https://management.azure.com/', env: imdsEnv(emu) })).token;
     vault = (await acquireToken({ audience: 'https://vault.azure.net', env: imdsEnv(emu) })).token;
-  });
-  after(() => emu.stop());
+  }, { once: true });
 
   it('Resource Manager wants an api-version and a bearer token, and says so as ARM does', async () => {
     const group = `${emu.url}/subscriptions/${emu.machine.subscriptionId}/resourceGroups/${emu.machine.resourceGroup}`;

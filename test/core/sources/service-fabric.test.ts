@@ -1,18 +1,16 @@
 /** Service Fabric: HTTPS to a certificate pinned by IDENTITY_SERVER_THUMBPRINT, and nothing else. */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv, startEmulator } from '../../emulator';
-import { makeCertificate } from '../../emulator/tls';
-import { acquireToken } from '../../src/core/acquire';
-import { watchEmulator } from '../helpers/scan';
-import { failure, sourceOptions } from '../helpers/sources';
+import { AzureEmulator, SERVICE_FABRIC_TOKEN_ROUTE, serviceFabricEnv } from '../../../emulator';
+import { makeCertificate } from '../../../emulator/tls';
+import { acquireToken } from '../../../src/core/acquire';
+import { failure, sourceOptions } from '../../helpers/sources';
+import { useEmulator } from '../../helpers/emulator';
 
 describe('Service Fabric token source', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator();
-    watchEmulator(emu);
+  useEmulator({}, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   it('sends the secret header and api-version 2019-07-01-preview over HTTPS; the thumbprint matches in any case and with colons', async () => {
     const thumbprint = emu.tls.thumbprint.toLowerCase().replace(/(..)(?!$)/g, '$1:');

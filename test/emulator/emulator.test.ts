@@ -2,9 +2,9 @@
 import { strict as assert } from 'node:assert';
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
-import { AzureEmulator, IMDS_TOKEN_ROUTE, startEmulator } from '../emulator';
-import { decodeJwtClaims } from '../src/core/jwt';
-import { watchEmulator } from './helpers/scan';
+import { AzureEmulator, IMDS_TOKEN_ROUTE } from '../../emulator';
+import { decodeJwtClaims } from '../../src/core/jwt';
+import { useEmulator } from '../helpers/emulator';
 
 function httpsGet(url: string, ca: string): Promise<{ status: number; body: string; cert: X509Certificate }> {
   return new Promise((resolve, reject) => {
@@ -20,11 +20,9 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
 
 describe('the emulator', () => {
   let emu: AzureEmulator;
-  before(async () => {
-    emu = await startEmulator({ userAssigned: ['one'] });
-    watchEmulator(emu);
-  });
-  after(() => emu.stop());
+  useEmulator({ userAssigned: ['one'] }, (e) => {
+    emu = e;
+  }, { once: true });
 
   it('answers IMDS tokens with string fields only', async () => {
     const res = await fetch(`${emu.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net`, { headers: { Metadata: 'true' } });

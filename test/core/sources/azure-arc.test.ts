@@ -4,13 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, setArcAgent, startEmulator } from '../../emulator';
-import { acquireToken } from '../../src/core/acquire';
-import { ManagedIdentityError } from '../../src/core/errors';
-import { userAssigned } from '../../src/core/identity';
-import { readArcKeyFile } from '../../src/core/sources/azure-arc';
-import { watchEmulator } from '../helpers/scan';
-import { failure, sourceOptions } from '../helpers/sources';
+import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, setArcAgent } from '../../../emulator';
+import { acquireToken } from '../../../src/core/acquire';
+import { ManagedIdentityError } from '../../../src/core/errors';
+import { userAssigned } from '../../../src/core/identity';
+import { readArcKeyFile } from '../../../src/core/sources/azure-arc';
+import { failure, sourceOptions } from '../../helpers/sources';
+import { useEmulator } from '../../helpers/emulator';
 
 const SECRET = 'arc-key-that-must-never-leave-the-machine';
 
@@ -68,11 +68,9 @@ describe('Azure Arc key files', () => {
 
 describe('Azure Arc token source', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator();
-    watchEmulator(emu);
+  useEmulator({}, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   it('answers the 401 challenge with the key file named in the realm, then the key is used up', async () => {
     const result = await acquireToken(sourceOptions(emu, 'azureArc'));
@@ -136,11 +134,9 @@ describe('Azure Arc token source', () => {
 
 describe('Azure Arc user-assigned identities', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['id-a', 'id-b'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['id-a', 'id-b'] }, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   const params = (i: number) => new URL(emu.received(ARC_TOKEN_ROUTE)[i].url, 'http://x').searchParams;
 
@@ -237,7 +233,7 @@ describe('Azure Arc with the default token folder (/var/opt/azcmagent/tokens), i
       console.warn('    SKIPPED: needs Linux and mount namespaces (unshare -m, as root) to put a tmpfs over /var/opt.');
       this.skip();
     }
-    const fixture = join(__dirname, '..', 'fixtures', 'arc-default-folder.js');
+    const fixture = join(__dirname, '..', '..', 'fixtures', 'arc-default-folder.js');
     const script = 'if [ -d /var/opt ]; then t=/var/opt; else t=/var; fi; mount -t tmpfs -o mode=755 tmpfs "$t" && mkdir -p -m 750 /var/opt/azcmagent/tokens && exec "$0" "$1"';
     const run = spawnSync('unshare', ['-m', 'sh', '-c', script, process.execPath, fixture], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, run.stderr);

@@ -8,11 +8,10 @@ import {
   federatedToken,
   legacyExpiresOn,
   serviceFabricEnv,
-  startEmulator,
-} from '../emulator';
+} from '../../emulator';
 import { Agent, request } from 'undici';
-import { decodeJwtClaims } from '../src/core/jwt';
-import { watchEmulator } from './helpers/scan';
+import { decodeJwtClaims } from '../../src/core/jwt';
+import { useEmulator } from '../helpers/emulator';
 
 const ARM = encodeURIComponent('https://management.azure.com/');
 
@@ -26,11 +25,9 @@ function types(body: Record<string, unknown>): Record<string, string> {
 
 describe('the emulated hosts', () => {
   let emu: AzureEmulator;
-  before(async () => {
-    emu = await startEmulator({ userAssigned: ['one', 'two'] });
-    watchEmulator(emu);
-  });
-  after(() => emu.stop());
+  useEmulator({ userAssigned: ['one', 'two'] }, (e) => {
+    emu = e;
+  }, { once: true });
 
   it('App Service 2019-08-01: X-IDENTITY-HEADER, string epochs and client_id; {statusCode, message, correlationId} errors', async () => {
     const { IDENTITY_ENDPOINT: endpoint, IDENTITY_HEADER: header } = appServiceEnv(emu);

@@ -1,15 +1,13 @@
 /** The emulator's Resource Manager, MSI_ENDPOINT, instance metadata and Azure DevOps routes answer as the services do. */
 import { strict as assert } from 'node:assert';
-import { AzureEmulator, DEVOPS_ANONYMOUS_ID, devopsOf, msiEndpointEnv, startEmulator, worldOf } from '../emulator';
-import { watchEmulator } from './helpers/scan';
+import { AzureEmulator, DEVOPS_ANONYMOUS_ID, devopsOf, msiEndpointEnv, worldOf } from '../../emulator';
+import { useEmulator } from '../helpers/emulator';
 
 describe('the emulator, beyond IMDS tokens', () => {
   let emu: AzureEmulator;
-  beforeEach(async () => {
-    emu = await startEmulator({ userAssigned: ['one'] });
-    watchEmulator(emu);
+  useEmulator({ userAssigned: ['one'] }, (e) => {
+    emu = e;
   });
-  afterEach(() => emu.stop());
 
   async function msiToken(resource: string, extra: Record<string, string> = {}): Promise<string> {
     const res = await fetch(msiEndpointEnv(emu).MSI_ENDPOINT, { method: 'POST', headers: { Metadata: 'true', 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ resource, ...extra }) });
