@@ -8,6 +8,7 @@
  * role assignments in the world. Errors are {error:{code,message}} with ARM's
  * codes and wording.
  */
+import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { bearerToken } from './bearer';
 import type { Reply, RequestContext } from './server';
@@ -52,8 +53,10 @@ const API_VERSIONS: Record<keyof typeof PATHS, string[]> = {
   permissions: ['2015-07-01', '2018-01-01-preview', '2022-04-01'],
 };
 
+/** A Resource Manager error, with the request IDs Resource Manager sends with every answer (the same GUID when the client sent no correlation ID). */
 export function armError(status: number, code: string, message: string, headers?: Record<string, string>): Reply {
-  return { status, headers, body: { error: { code, message } } };
+  const id = randomUUID();
+  return { status, headers: { 'x-ms-request-id': id, 'x-ms-correlation-request-id': id, ...headers }, body: { error: { code, message } } };
 }
 
 /** http(s)://host:port as the client addressed this emulator. */

@@ -12,6 +12,7 @@
  * default action is Deny and 127.0.0.1 is not in the IP rules),
  * ForbiddenByRbac or AccessDenied (access policies).
  */
+import { randomUUID } from 'node:crypto';
 import { originOf } from './arm';
 import { bearerToken } from './bearer';
 import type { Reply, RequestContext } from './server';
@@ -22,8 +23,9 @@ export const KEYVAULT_ROUTES = { secrets: 'keyvault.secrets', secret: 'keyvault.
 
 const VERSIONS = new Set(['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6']);
 
+/** A Key Vault error, with the request ID Key Vault sends with every answer. */
 function kvError(status: number, code: string, message: string, inner?: string, headers?: Record<string, string>): Reply {
-  return { status, headers, body: { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } } };
+  return { status, headers: { 'x-ms-request-id': randomUUID(), ...headers }, body: { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } } };
 }
 
 const sameAudience = (a: string, b: string) => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();

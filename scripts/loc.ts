@@ -55,14 +55,19 @@ export function resjsonPath(taskDir: string): string {
   return join(taskDir, 'Strings', 'resources.resjson', 'en-US', 'resources.resjson');
 }
 
-if (require.main === module) {
-  const root = join(__dirname, '..', '..');
-  for (const dir of taskDirs(root)) {
+/** Rewrites every task's task.json, task.loc.json and resources.resjson under root; returns the task folders. */
+export function updateLocFiles(root: string): string[] {
+  const dirs = taskDirs(root);
+  for (const dir of dirs) {
     const files = locFiles(readFileSync(join(dir, 'task.json'), 'utf8'));
     writeFileSync(join(dir, 'task.json'), files.taskJson);
     writeFileSync(join(dir, 'task.loc.json'), files.taskLocJson);
     mkdirSync(join(resjsonPath(dir), '..'), { recursive: true });
     writeFileSync(resjsonPath(dir), files.resjson);
-    console.log(`updated ${dir}`);
   }
+  return dirs;
+}
+
+if (require.main === module) {
+  for (const dir of updateLocFiles(join(__dirname, '..', '..'))) console.log(`updated ${dir}`);
 }

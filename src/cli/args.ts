@@ -1,13 +1,14 @@
 /**
  * The mi-token command line: its options, their checks and the usage text.
- * Everything the core can check (audience, identity IDs, timeout) is checked
- * by the core; this module only maps options onto the core's inputs. The
+ * Everything the core can check (audience, source, identity IDs, timeout) is
+ * checked by the core's parsers, called here, at the edge; this module only
+ * maps options onto the core's inputs. The
  * lists of choices (presets, sources, clouds) come from the core too, so a
  * new source or preset needs no change here.
  */
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { AUDIENCE_PRESETS } from '../core/audience';
-import { IDENTITY_SOURCE_CHOICES as SOURCE_CHOICES, IdentitySourceChoice as SourceChoice } from '../core/sources/select';
+import { Audience, AUDIENCE_PRESETS, parseAudience } from '../core/audience';
+import { IDENTITY_SOURCE_CHOICES as SOURCE_CHOICES, IdentitySourceChoice as SourceChoice, parseIdentitySource } from '../core/sources/select';
 import { Cloud, CLOUDS } from '../core/clouds';
 import { isManagedIdentityError } from '../core/errors';
 import { IdentityIdType, IdentitySelector, SYSTEM_ASSIGNED, userAssigned } from '../core/identity';
@@ -19,7 +20,8 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface TokenCommand {
   command: 'token';
-  audience: string;
+  /** Parsed for the cloud below. */
+  audience: Audience;
   identity: IdentitySelector;
   source: SourceChoice;
   cloud: Cloud;
@@ -82,12 +84,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const identity = given.length ? forOption(given[0][0], () => userAssigned(given[0][1], v[given[0][0]] as string)) : SYSTEM_ASSIGNED;
 
   if (v.file !== undefined && !v.file.trim()) throw new UsageError('--file needs a path');
+  const cloud = CLOUDS[choice('--cloud', v.cloud ?? 'AzureCloud', CLOUD_NAMES)];
   return {
     command: 'token',
-    audience: v.audience ?? 'AzureDevOps',
+    // The core's advice names the audience already: its badInput error is shown as it is.
+    audience: parseAudience(v.audience ?? 'AzureDevOps', cloud),
     identity,
-    source: choice('--source', v.source ?? 'auto', SOURCE_CHOICES),
-    cloud: CLOUDS[choice('--cloud', v.cloud ?? 'AzureCloud', CLOUD_NAMES)],
+    source: forOption('source', () => parseIdentitySource(v.source)),
+    cloud,
     timeoutSeconds: forOption('timeout', () => parseTimeoutSeconds(v.timeout ?? '')),
     output: choice('--output', v.output ?? 'token', OUTPUT_FORMATS),
     file: v.file,
@@ -139,8 +143,9 @@ Options:
   --version           show the version
 
 stdout holds the output and nothing else; messages go to stderr, one line each.
-Exit codes: 0 success; 2 bad arguments; 3 no managed identity endpoint; 4 the
-endpoint refused (identity not found, wrong ID, unknown audience, bad answer);
-5 timed out; 1 anything else (for example the file cannot be written).
+Exit codes: 0 success; 2 bad arguments; 3 no managed identity endpoint, or this
+host's endpoint set up wrongly; 4 the endpoint refused (identity not found,
+wrong ID, unknown audience, bad answer); 5 timed out or throttled; 1 anything
+else (for example the file cannot be written).
 `;
 }

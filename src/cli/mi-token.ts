@@ -19,8 +19,10 @@ import { version } from '../../package.json';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, noEndpoint: 3, refused: 4, timeout: 5 } as const;
 
+/** hostSetup: the endpoint this machine offers is missing or misconfigured; exit 3 like no endpoint, without the usage, which would only suggest that an option was wrong. */
 const EXIT_BY_KIND: Record<ErrorKind, number> = {
   badInput: EXIT.usage,
+  hostSetup: EXIT.noEndpoint,
   noEndpoint: EXIT.noEndpoint,
   refused: EXIT.refused,
   badResponse: EXIT.refused,
@@ -33,21 +35,6 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-/**
- * Core input errors about the host's environment, not the command line: the
- * endpoint this machine offers is missing or misconfigured. Exit 3, without
- * the usage, which would only suggest that an option was wrong.
- */
-const HOST_SETUP_KEYS: ReadonlySet<string> = new Set([
-  'SourceNotConfigured',
-  'EndpointVariableInvalid',
-  'EndpointBaseInvalid',
-  'HeaderValueInvalid',
-  'ThumbprintInvalid',
-  'WorkloadIdentityTenantInvalid',
-  'FederatedTokenFileUnreadable',
-]);
-
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   // One inert line each: mi-token may run in a pipeline step, whose stderr the agent reads for ##vso[ commands too.
@@ -59,17 +46,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     else await getToken(command, io, say);
     return EXIT.ok;
   } catch (e) {
-    if (isManagedIdentityError(e) && e.kind === 'badInput' && HOST_SETUP_KEYS.has(e.key)) {
-      say(formatMessage(e.key, e.args));
-      return EXIT.noEndpoint;
-    }
     if (e instanceof UsageError || (isManagedIdentityError(e) && e.kind === 'badInput')) {
-      say(isManagedIdentityError(e) ? formatMessage(e.key, e.args) : e.message);
+      say(e.message);
       io.stderr(`\n${usage()}`);
       return EXIT.usage;
     }
     if (isManagedIdentityError(e)) {
-      say(formatMessage(e.key, e.args));
+      // Its message: the advice, and the service's support IDs when it gave any.
+      say(e.message);
       return EXIT_BY_KIND[e.kind];
     }
     if (e instanceof FileError) {

@@ -3,25 +3,26 @@
  * retries under one deadline, reads the answer and the token's claims.
  * This is the one entry point the tasks and the command line call.
  */
-import { parseAudience } from './audience';
+import type { Audience } from './audience';
 import { Cloud, CLOUDS } from './clouds';
 import { ManagedIdentityError } from './errors';
 import type { Message } from './messages';
 import { DEFAULT_MAX_BYTES, HttpNetworkError, HttpResponse, nothingThere, pinFailure, sendBefore } from './http';
 import { describeIdentity, IdentitySelector, SYSTEM_ASSIGNED } from './identity';
 import { clientIdOf, decodeJwtClaims, TokenClaims } from './jwt';
+import { checkLifetime } from './lifetime';
 import type { NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
 import { IdentitySourceChoice, selectSource } from './sources/select';
 import type { AccessToken, OutgoingRequest, SourceTestHooks, TokenRequestContext, TokenSource } from './sources/types';
-import { parseTokenResponse, refusal } from './token-response';
+import { errorText, parseTokenResponse, refusal, withSupport } from './token-response';
 
 export interface AcquireOptions {
-  /** The audience input: a preset name, resource URI, App ID URI, GUID or one /.default scope. */
-  audience: string;
+  /** The audience, parsed where it came in (parseAudience, with the same cloud). */
+  audience: Audience;
   identity?: IdentitySelector;
   cloud?: Cloud;
-  /** Which token source to use: 'auto' (default) detects it from the environment, first match wins. */
+  /** Which token source to use, parsed where it came in (parseIdentitySource): 'auto' (default) detects it from the environment, first match wins. */
   identitySource?: IdentitySourceChoice;
   /** The agent's proxy and TLS settings, for the one source that leaves the machine (workload identity's Entra ID endpoint). */
   network?: NetworkSettings;
@@ -58,7 +59,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const clock = options.clock ?? realClock;
   const identity = options.identity ?? SYSTEM_ASSIGNED;
   const cloud = options.cloud ?? CLOUDS.AzureCloud;
-  const { resource } = parseAudience(options.audience, cloud);
+  const { resource } = options.audience;
   const timeoutSeconds = options.timeoutSeconds ?? 120;
   const deadline = clock.now() + timeoutSeconds * 1000;
   const hooks = options.testHooks ?? {};
@@ -73,6 +74,8 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
   const sendOne = (req: OutgoingRequest, probing: boolean): Promise<HttpResponse> =>
     sendBefore(req, { deadline, now: clock.now(), requestTimeoutMs, probeConnectMs: probing ? probeTimeoutMs : undefined });
 
+  /** The error of the last answer received: what the final error names, even when a later attempt got no answer. */
+  let lastAnswer: ManagedIdentityError | undefined;
   const attempt = async (n: number): Promise<Attempt<AccessToken>> => {
     const probing = probe && n === 1;
     let res: HttpResponse;
@@ -82,18 +85,21 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
       if (answer) res = await sendOne(answer, false);
     } catch (e) {
       if (!(e instanceof HttpNetworkError)) throw e;
-      return networkFailure(source, e, probing, timeoutSeconds);
+      const failed = networkFailure(source, e, probing, timeoutSeconds);
+      // A timeout or "no endpoint" message only when nothing answered.
+      return !failed.ok && failed.retryable && lastAnswer ? { ...failed, error: lastAnswer } : failed;
     }
-    if (res.status >= 200 && res.status < 300) return { ok: true, value: parseTokenResponse(source.label, res, clock.now()) };
-    const error = source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource);
-    return {
-      ok: false,
-      error,
-      retryable: source.retryStatus(res.status),
-      reason: `HTTP ${res.status}`,
-      retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()),
-      gone: res.status === 410,
-    };
+    if (res.status >= 200 && res.status < 300) return { ok: true, value: keepingSupport(res, () => parseTokenResponse(source.label, res, clock.now())) };
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock.now());
+    // Should this be the last answer (the retries or the time run out), it is what the error names: a timeout only when nothing answered.
+    const retryable = source.retryStatus(res.status);
+    const mapped = isThrottling(res.status, retryAfterMs)
+      ? throttled(source.label, res, retryAfterMs, deadline - clock.now())
+      : (source.refusal?.(res, ctx, prepared.names) ?? refusal(source.label, res, resource));
+    // An answer that is retried because it usually passes, without advice of its own: say so, not "refused".
+    const error = withSupport(retryable && mapped.key === 'EndpointRefused' ? kept(source.label, res) : mapped, res);
+    lastAnswer = error;
+    return { ok: false, error, retryable, reason: `HTTP ${res.status}`, retryAfterMs, gone: res.status === 410 };
   };
 
   const token = await retrying(attempt, {
@@ -101,12 +107,9 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     clock,
     policy: options.retryPolicy,
     onRetry: (event) => options.onRetry?.({ ...event, source: source.name }),
-    onDeadline: (last) =>
-      last instanceof ManagedIdentityError && last.kind !== 'refused'
-        ? last
-        : new ManagedIdentityError('timeout', 'EndpointTimeout', source.label, timeoutSeconds),
   });
 
+  const lifetime = checkLifetime(source.label, token.expiresOn, clock.now());
   const claims = decodeJwtClaims(token.token);
   const warnings = identityMismatch(prepared.names, claims);
   if (source.confirmsIdentity && prepared.names.kind !== 'system' && (!claims || warnings.length || claimedId(prepared.names, claims) === undefined)) {
@@ -122,9 +125,34 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     sourceLabel: source.label,
     identity: prepared.names,
     claims,
-    warnings,
+    warnings: [...lifetime, ...warnings],
     endpoint: prepared.http.url.split('?')[0],
   };
+}
+
+/** Runs a reading of the answer; its error keeps the answer's support IDs. */
+function keepingSupport<T>(res: HttpResponse, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw e instanceof ManagedIdentityError ? withSupport(e, res) : e;
+  }
+}
+
+/** 429, or 503 with a Retry-After: the endpoint asks this machine to slow down. */
+function isThrottling(status: number, retryAfterMs: number | undefined): boolean {
+  return status === 429 || (status === 503 && retryAfterMs !== undefined);
+}
+
+/** Throttling, with the wait it asked for and the time that was left: the advice is more time, or fewer requests. */
+function throttled(label: string, res: HttpResponse, retryAfterMs: number | undefined, leftMs: number): ManagedIdentityError {
+  const wait = retryAfterMs === undefined ? 'none' : `${Math.ceil(retryAfterMs / 1000)} seconds`;
+  return new ManagedIdentityError('timeout', 'EndpointThrottled', label, res.status, errorText(res), wait, Math.max(0, Math.floor(leftMs / 1000)));
+}
+
+/** A retried answer (404, 408, 5xx, IMDS's 410) that lasted until the retries or the time ran out. */
+function kept(label: string, res: HttpResponse): ManagedIdentityError {
+  return new ManagedIdentityError('timeout', 'EndpointKeptFailing', label, res.status, errorText(res));
 }
 
 function networkFailure(source: TokenSource, e: HttpNetworkError, probing: boolean, timeoutSeconds: number): Attempt<AccessToken> {

@@ -6,6 +6,7 @@
 import { ManagedIdentityError } from './errors';
 import type { HttpResponse } from './http';
 import { collectPages, getWithToken, Json, jsonBody, pageOf, RestOptions, serviceError } from './rest';
+import { withSupport } from './token-response';
 
 export const ARM_LABEL = 'Azure Resource Manager';
 
@@ -60,8 +61,12 @@ export function roleFor(action: string): string {
   return /^Microsoft\.KeyVault\//i.test(action) ? 'Key Vault Contributor' : 'Contributor';
 }
 
-/** ARM's answer to a failed request, as advice. */
+/** ARM's answer to a failed request, as advice, with its request IDs for a support case. */
 export function armError(res: HttpResponse, path: string, context: ArmContext, endpoint: string): ManagedIdentityError {
+  return withSupport(armAdvice(res, path, context, endpoint), res);
+}
+
+function armAdvice(res: HttpResponse, path: string, context: ArmContext, endpoint: string): ManagedIdentityError {
   const { code, message } = serviceError(res);
   const detail = [code, message].filter(Boolean).join(': ') || `HTTP ${res.status}`;
   switch (code) {

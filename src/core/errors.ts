@@ -8,6 +8,11 @@ import { MessageKey, formatMessage } from './messages';
 export type ErrorKind =
   /** The user gave an input the core cannot use; nothing was sent. */
   | 'badInput'
+  /**
+   * The host's environment is set up wrongly (a malformed endpoint variable, a missing
+   * Service Fabric thumbprint, a forced source whose variables are absent); nothing was sent.
+   */
+  | 'hostSetup'
   /** No managed identity endpoint answered. */
   | 'noEndpoint'
   /** The endpoint answered and refused (identity not found, unknown audience, …). */
@@ -21,6 +26,8 @@ export class ManagedIdentityError extends Error {
   readonly kind: ErrorKind;
   readonly key: MessageKey;
   readonly args: readonly string[];
+  /** The service's correlation or request IDs ("x-ms-request-id …"), kept for a support case; undefined when it gave none. */
+  support?: string;
 
   constructor(kind: ErrorKind, key: MessageKey, ...args: Array<string | number>) {
     const text = args.map(String);
@@ -29,6 +36,13 @@ export class ManagedIdentityError extends Error {
     this.kind = kind;
     this.key = key;
     this.args = text;
+  }
+
+  /** Keeps the service's IDs with the error, and in its message (see SupportDetails). */
+  addSupport(details: string): this {
+    this.support = details;
+    this.message = `${this.message} ${formatMessage('SupportDetails', [details])}`;
+    return this;
   }
 }
 

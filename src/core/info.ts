@@ -42,7 +42,9 @@ export interface InfoOptions {
   cloud: Cloud;
   /** The sections asked for; undefined: all that apply. */
   sections?: SectionName[];
+  /** Parsed where it came in (parseSubscriptionId); undefined: the VM's own. */
   subscriptionId?: string;
+  /** Parsed where it came in (parseResourceGroup); undefined: the VM's own. */
   resourceGroup?: string;
   keyVaults?: VaultRef[];
   listSecretNames?: boolean;
@@ -160,12 +162,6 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   // Refuse a plain-http Resource Manager before any token is asked for.
   if (usesArm) assertBearerUrl(options.cloud.armEndpoint);
 
-  if (options.subscriptionId?.trim() && !isGuid(options.subscriptionId.trim())) {
-    throw new ManagedIdentityError('badInput', 'SubscriptionIdInvalid', options.subscriptionId.trim().slice(0, 100));
-  }
-  if (options.resourceGroup?.trim() && !isResourceGroupName(options.resourceGroup.trim())) {
-    throw new ManagedIdentityError('badInput', 'ResourceGroupInvalid', options.resourceGroup.trim().slice(0, 100));
-  }
   const report: InfoReport = { sections: [...sections], scope: { from: 'none' }, notes: [] };
   const rest = options.rest ?? {};
   const env = options.env ?? process.env;
@@ -173,8 +169,8 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   // Where to look: the inputs, else the VM's own subscription and group.
   const needGroup = has('resources') || has('permissions');
   const needSubscription = needGroup || (has('keyVault') && vaultRefs.some((r) => !r.id));
-  let subscriptionId = options.subscriptionId?.trim() || undefined;
-  let resourceGroup = options.resourceGroup?.trim() || undefined;
+  let subscriptionId = options.subscriptionId;
+  let resourceGroup = options.resourceGroup;
   const scopeMissing = (needSubscription && !subscriptionId) || (needGroup && !resourceGroup);
   if (has('instance') || scopeMissing) {
     const instance = await outcome(() => readInstanceMetadata({ env, timeoutSeconds: rest.timeoutSeconds, clock: rest.clock, retryPolicy: rest.retryPolicy, onRetry: rest.onRetry }));
@@ -206,7 +202,8 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   const tokenFor = (audience: string): Promise<TokenResult> => {
     let t = tokens.get(audience);
     if (!t) {
-      t = acquireToken({ ...options.token, cloud: options.cloud, audience }).then((r) => {
+      // Resource Manager's audience comes from the cloud, Key Vault's from its challenge (checked in keyvault.ts): resources already.
+      t = acquireToken({ ...options.token, cloud: options.cloud, audience: { resource: audience } }).then((r) => {
         options.onToken?.(r.token);
         return r;
       });

@@ -7,7 +7,7 @@
 import type { CloudName } from './clouds';
 import { isManagedIdentityError, ManagedIdentityError } from './errors';
 import { getRetrying, Json, jsonBody, RestOptions, serviceError } from './rest';
-import { imdsBaseUrl } from './sources/imds';
+import { imdsBaseUrl, proxyUnreachable, unreachableDetail } from './sources/imds';
 
 export const IMDS_INSTANCE_API_VERSION = '2021-02-01';
 export const IMDS_LABEL = 'Instance Metadata Service';
@@ -46,6 +46,7 @@ export async function readInstanceMetadata(options: InstanceOptions = {}): Promi
     }
     throw e;
   }
+  if (proxyUnreachable(res)) throw new ManagedIdentityError('noEndpoint', 'InstanceMetadataUnavailable', base, unreachableDetail(res));
   if (res.status !== 200) {
     const { code, message } = serviceError(res);
     throw new ManagedIdentityError('refused', 'InstanceMetadataRefused', res.status, [code, message].filter(Boolean).join(': '));

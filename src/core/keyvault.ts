@@ -12,8 +12,9 @@ import { isoFromEpochSeconds } from './expiry';
 import type { HttpResponse } from './http';
 import { asBoolean, asList, asNumber, asObject, asString, asStrings } from './json';
 import { isResourceGroupName } from './resources';
-import { assertBearerUrl, collectPages, getWithToken, isLoopbackHost, jsonBody, pageOf, RestOptions, serviceError } from './rest';
-import { sanitize } from './token-response';
+import { assertBearerUrl, collectPages, getWithToken, jsonBody, pageOf, RestOptions, serviceError } from './rest';
+import { isLoopbackHost } from './url';
+import { sanitize, withSupport } from './token-response';
 
 export const KEY_VAULT_DATA_API_VERSION = '7.6';
 
@@ -294,8 +295,14 @@ export function secretInfo(item: unknown): SecretInfo {
   };
 }
 
-/** Key Vault's refusal, with what it means and what to change. */
-export function keyVaultError(res: HttpResponse, vault: VaultInfo, context: { objectId?: string; tenantId?: string; resource?: string }): ManagedIdentityError {
+type VaultContext = { objectId?: string; tenantId?: string; resource?: string };
+
+/** Key Vault's refusal, with what it means and what to change, and its request ID for a support case. */
+export function keyVaultError(res: HttpResponse, vault: VaultInfo, context: VaultContext): ManagedIdentityError {
+  return withSupport(keyVaultAdvice(res, vault, context), res);
+}
+
+function keyVaultAdvice(res: HttpResponse, vault: VaultInfo, context: VaultContext): ManagedIdentityError {
   const { code, message, innerCode } = serviceError(res);
   const who = context.objectId ?? 'unknown';
   if (res.status === 403) {

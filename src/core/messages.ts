@@ -22,6 +22,10 @@ export const MESSAGES = {
     'No managed identity endpoint answered (%s: %s). Run this task on an Azure-hosted agent (VM, scale set, Container Apps, App Service, AKS, Arc) that has a managed identity enabled.',
   EndpointTimeout:
     'The managed identity endpoint (%s) did not answer within %s seconds. Check that the agent can reach it, or raise timeoutSeconds.',
+  EndpointThrottled:
+    'The %s endpoint is throttling the token requests: its last answer was HTTP %s (%s; Retry-After: %s) with %s seconds of timeoutSeconds left. Raise timeoutSeconds so the task can wait as long as the endpoint asks, or run fewer parallel jobs on this machine: they share its managed identity endpoint\'s request limit.',
+  EndpointKeptFailing:
+    'The %s endpoint kept answering HTTP %s (%s) until the retries or timeoutSeconds ran out. That answer usually passes (the endpoint is starting, being updated or busy): run again in a few minutes, or raise timeoutSeconds; if it persists, check that the endpoint variables point at a managed identity endpoint.',
   IdentityNotFound:
     'The %s endpoint says: %s. Enable a system-assigned identity on this VM or scale set (Identity blade), or assign the user-assigned identity you asked for and select it with identityType userAssigned.',
   MultipleIdentities:
@@ -30,6 +34,7 @@ export const MESSAGES = {
     "The %s endpoint does not know the audience '%s' (%s). Check the spelling, or use the application ID GUID or App ID URI of the API you want to call.",
   EndpointRefused:
     'The %s endpoint refused the token request with HTTP %s: %s. Check the identity selection and the audience; run with system.debug=true for the full exchange.',
+  SupportDetails: 'Support details (give them to Azure support if you open a case): %s.',
   ResponseNotJson:
     'The %s endpoint answered HTTP %s with a body that is not JSON (%s bytes). The body is not shown as it may hold a token; run with system.debug=true to see its shape.',
   ResponseNoToken:
@@ -38,6 +43,10 @@ export const MESSAGES = {
     "The %s endpoint answered with an expiry the task cannot read ('%s'). Report this with the host type.",
   ResponseTooLarge:
     'The %s endpoint answered with more than %s bytes; the response was refused. Check that the endpoint variables point at a managed identity endpoint.',
+  TokenExpired:
+    "The %s endpoint gave a token that expired at %s, before this machine's time (%s). The endpoint's token cache or this machine's clock is wrong: check the clock's time synchronisation (on the agent machine and its host), then run again.",
+  TokenExpiresSoon:
+    'The token expires at %s, in %s seconds: later steps may not be able to use it. Endpoints refresh tokens well before they expire, so the endpoint\'s token cache or this machine\'s clock may be wrong; check the clock, or get the token again right before the step that needs it.',
   IdentityMismatch:
     'The token names identity %s, not the %s that was asked for. Check identityIdType and identityId, and which identities are assigned to this machine.',
   IdentityNotConfirmed:
@@ -52,6 +61,8 @@ export const MESSAGES = {
     'The %s endpoint cannot select a user-assigned identity by %s. Use %s, or choose another identitySource.',
   WorkloadIdentityTenantInvalid:
     "AZURE_TENANT_ID '%s' is not a tenant ID (GUID) or domain name. Set it to the directory (tenant) ID of the workload identity.",
+  AuthorityNotHttps:
+    "%s is '%s', not an https URL. The federated token (AZURE_FEDERATED_TOKEN_FILE) is only sent to Microsoft Entra ID over https (plain http only to a loopback address); nothing was sent. Set AZURE_AUTHORITY_HOST to the https authority of your cloud, for example https://login.microsoftonline.com, or unset it.",
   FederatedTokenFileUnreadable:
     "The federated token file '%s' (AZURE_FEDERATED_TOKEN_FILE) cannot be read or is empty (%s). Check that the service account token volume is mounted into the agent's pod.",
   EntraIssuerMismatch:

@@ -3,6 +3,8 @@
  * resource in the group (all pages), with a count by type.
  */
 import { ARM_API_VERSIONS, ArmClient } from './arm';
+import { isGuid } from './audience';
+import { ManagedIdentityError } from './errors';
 import { asObject, asString } from './json';
 
 export interface SubscriptionInfo {
@@ -43,6 +45,22 @@ export async function listResources(arm: ArmClient, subscriptionId: string, reso
 /** A resource group name: 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.' (no '/', '?', '#' or '%' to change a URL). */
 export function isResourceGroupName(name: string): boolean {
   return /^[-\w.()]{0,89}[-\w()]$/.test(name);
+}
+
+/** The subscriptionId input, parsed where it comes in: trimmed, undefined when empty, badInput when not a GUID. */
+export function parseSubscriptionId(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (!isGuid(value)) throw new ManagedIdentityError('badInput', 'SubscriptionIdInvalid', value.slice(0, 100));
+  return value;
+}
+
+/** The resourceGroup input, parsed where it comes in: trimmed, undefined when empty, badInput when not a group name. */
+export function parseResourceGroup(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (!isResourceGroupName(value)) throw new ManagedIdentityError('badInput', 'ResourceGroupInvalid', value.slice(0, 100));
+  return value;
 }
 
 export function resourceGroupId(subscriptionId: string, resourceGroup: string): string {

@@ -14,6 +14,7 @@ import { asObject, asString, isJsonObject, Json } from './json';
 import { dispatcherFor, DIRECT, NetworkSettings } from './network';
 import { Attempt, Clock, parseRetryAfter, realClock, retrying, RetryEvent, RetryPolicy } from './retry';
 import { parseJsonObject, sanitize, shortPlainText } from './token-response';
+import { schemeAllowed } from './url';
 
 export interface RestOptions {
   /** The agent's proxy and certificates (never used for the instance metadata). */
@@ -108,12 +109,6 @@ function networkError(label: string, e: HttpNetworkError, timeoutSeconds: number
   }
 }
 
-/** Loopback: 127.0.0.0/8, ::1 and localhost. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 /** A token is only ever sent over https, or over http to a loopback address; anything else is refused before sending. */
 export function assertBearerUrl(url: string): URL {
   let u: URL;
@@ -122,7 +117,7 @@ export function assertBearerUrl(url: string): URL {
   } catch {
     throw new ManagedIdentityError('badInput', 'BearerNotHttps', url.slice(0, 200));
   }
-  if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname))) return u;
+  if (schemeAllowed(u, 'httpsOrLoopback')) return u;
   throw new ManagedIdentityError('badInput', 'BearerNotHttps', u.origin === 'null' ? `${u.protocol}//${u.host}` : u.origin);
 }
 

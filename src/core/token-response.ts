@@ -88,6 +88,45 @@ export function sanitize(text: string): string {
   return redactJwts(line).replace(/[\w-]{100,}/g, '<token removed>').slice(0, 1000);
 }
 
+/** Where services put the IDs support asks for: App Service's and Service Fabric's body (correlationId), Entra ID's body (correlation_id, trace_id). */
+const SUPPORT_FIELDS = ['correlationId', 'correlation_id', 'trace_id'] as const;
+/** Resource Manager's and Key Vault's (and Entra ID's) headers. */
+const SUPPORT_HEADERS = ['x-ms-request-id', 'x-ms-correlation-request-id'] as const;
+/** An ID is a GUID or like one: nothing else from an answer (never a token) goes into a message this way. */
+const SUPPORT_ID = /^[0-9A-Za-z-]{8,64}$/;
+
+/**
+ * The service's correlation and request IDs in an answer, as "name value"
+ * pairs, each value once, or undefined when it gave none. `shown` is text
+ * the message already holds: an ID in it (Entra ID's description names its
+ * trace and correlation IDs) is not repeated.
+ */
+export function supportDetails(res: HttpResponse, shown = ''): string | undefined {
+  const json = parseJsonObject(res.body) ?? {};
+  // Service Fabric nests its correlationId in {error: {...}}.
+  const inner = json.error !== null && typeof json.error === 'object' && !Array.isArray(json.error) ? (json.error as Json) : {};
+  const pairs: Array<[string, unknown]> = [
+    ...SUPPORT_FIELDS.map((f): [string, unknown] => [f, json[f] ?? inner[f]]),
+    ...SUPPORT_HEADERS.map((h): [string, unknown] => [h, res.headers[h]]),
+  ];
+  const seen = new Set<string>();
+  const kept: string[] = [];
+  for (const [name, value] of pairs) {
+    if (typeof value !== 'string' || !SUPPORT_ID.test(value.trim())) continue;
+    const id = value.trim();
+    if (seen.has(id.toLowerCase()) || shown.toLowerCase().includes(id.toLowerCase())) continue;
+    seen.add(id.toLowerCase());
+    kept.push(`${name} ${id}`);
+  }
+  return kept.length ? kept.join(', ') : undefined;
+}
+
+/** The error, with the answer's support IDs kept (see supportDetails). */
+export function withSupport(error: ManagedIdentityError, res: HttpResponse): ManagedIdentityError {
+  const details = supportDetails(res, error.message);
+  return details ? error.addSupport(details) : error;
+}
+
 /** Maps a refusal to the advice that fits it. */
 export function refusal(label: string, res: HttpResponse, resource: string): ManagedIdentityError {
   const text = errorText(res);

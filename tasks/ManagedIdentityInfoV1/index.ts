@@ -14,6 +14,7 @@ import { writeSecretFile } from '../../src/core/secret-file';
 import { gatherInfo, InfoReport, parseSections } from '../../src/core/info';
 import { parseVaultRefs } from '../../src/core/keyvault';
 import { closeNetworkDispatchers } from '../../src/core/network';
+import { parseResourceGroup, parseSubscriptionId } from '../../src/core/resources';
 import { readCloud, readIdentityInputs } from '../common/inputs';
 import { say, warn } from '../common/log';
 import { readAgentNetwork } from '../common/network';
@@ -37,8 +38,8 @@ async function main(): Promise<void> {
     token: { ...identityInputs, network, onRetry: logRetry },
     cloud,
     sections,
-    subscriptionId: tl.getInput('subscriptionId') ?? undefined,
-    resourceGroup: tl.getInput('resourceGroup') ?? undefined,
+    subscriptionId: parseSubscriptionId(tl.getInput('subscriptionId') ?? undefined),
+    resourceGroup: parseResourceGroup(tl.getInput('resourceGroup') ?? undefined),
     keyVaults,
     listSecretNames: tl.getBoolInput('listSecretNames', false),
     rest: { network, timeoutSeconds: identityInputs.timeoutSeconds, onRetry: logRetry },

@@ -11,6 +11,7 @@ import { acquireToken, TokenResult } from '../../src/core/acquire';
 import { parseAudience } from '../../src/core/audience';
 import { describeIdentity } from '../../src/core/identity';
 import { claimLines } from '../../src/core/jwt';
+import { minutesLeft } from '../../src/core/lifetime';
 import { closeHttpAgents } from '../../src/core/http';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { TokenFacts, tokenFacts } from '../../src/core/token-facts';
@@ -31,12 +32,13 @@ async function main(): Promise<void> {
   const variableName = readVariableName();
   const { identity, timeoutSeconds, identitySource } = readIdentityInputs();
   const cloud = readCloud();
-  const options = readToolOptions(audienceInput, parseAudience(audienceInput, cloud));
+  const audience = parseAudience(audienceInput, cloud);
+  const options = readToolOptions(audienceInput, audience);
   const az = options.azLogin ? findAz() : undefined;
 
   const started = Date.now();
   const network = readAgentNetwork();
-  const result = await acquireToken({ audience: audienceInput, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
+  const result = await acquireToken({ audience, identity, identitySource, cloud, network, timeoutSeconds, onRetry: logRetry });
   maskToken(result.token);
   say('TokenAcquired', result.requestedResource, Date.now() - started, result.sourceLabel, describeIdentity(result.identity));
   showClaims(result);
@@ -113,7 +115,7 @@ function publish(name: string, result: TokenResult, facts: TokenFacts): Variable
     tl.setVariable(`${name}.${suffix}`, value, false, true);
     rows.push({ name: `${name}.${suffix}`, secret: false, holds: value });
   }
-  const minutes = Math.round((result.expiresOn.getTime() - Date.now()) / 60000);
+  const minutes = minutesLeft(result.expiresOn, Date.now());
   say('VariablesSet', name, values.filter(([, v]) => v !== undefined).map(([s]) => `${name}.${s}`).join(', '));
   say('ExpiresOn', result.expiresOn.toISOString(), minutes);
   say('UseInScript', name, envVariableName(name));

@@ -4,6 +4,7 @@
  * variable the task set and how later steps and jobs use them. Never the token.
  */
 import * as tl from 'azure-pipelines-task-lib/task';
+import { minutesLeft } from '../../src/core/lifetime';
 import { attachSummary } from '../common/report';
 
 export interface VariableRow {
@@ -39,7 +40,7 @@ function cell(text: string): string {
 }
 
 export function summaryMarkdown(f: SummaryFacts): string {
-  const minutes = Math.round((f.expiresOn.getTime() - Date.now()) / 60000);
+  const minutes = minutesLeft(f.expiresOn, Date.now());
   const rows: Array<[string, string | undefined]> = [
     [tl.loc('SummaryIdentity'), f.identity],
     [tl.loc('SummaryIds'), f.objectId || f.clientId || f.tenantId ? tl.loc('SummaryIdsValue', f.objectId ?? '-', f.clientId ?? '-', f.tenantId ?? '-') : undefined],

@@ -6,8 +6,9 @@
 import * as tl from 'azure-pipelines-task-lib/task';
 import { Cloud, CLOUDS, customCloud, isCloudName } from '../../src/core/clouds';
 import { IdentityIdType, IdentitySelector, SYSTEM_ASSIGNED, userAssigned } from '../../src/core/identity';
-import { IDENTITY_SOURCE_CHOICES, IdentitySourceChoice, isIdentitySourceChoice } from '../../src/core/sources/select';
+import { IdentitySourceChoice, parseIdentitySource } from '../../src/core/sources/select';
 import { parseTimeoutSeconds } from '../../src/core/timeout';
+import { checkUrl } from '../../src/core/url';
 
 /** A bad input: the message is already localised. */
 export class InputError extends Error {}
@@ -31,13 +32,7 @@ export function readIdentityInputs(): IdentityInputs {
   } else if (type !== 'systemAssigned') {
     throw new InputError(tl.loc('InputChoiceInvalid', 'identityType', type, 'systemAssigned, userAssigned'));
   }
-  return { identity, timeoutSeconds: readTimeoutSeconds(), identitySource: readIdentitySource() };
-}
-
-function readIdentitySource(): IdentitySourceChoice {
-  const source = (tl.getInput('identitySource') ?? '').trim() || 'auto';
-  if (!isIdentitySourceChoice(source)) throw new InputError(tl.loc('InputChoiceInvalid', 'identitySource', source, IDENTITY_SOURCE_CHOICES.join(', ')));
-  return source;
+  return { identity, timeoutSeconds: readTimeoutSeconds(), identitySource: parseIdentitySource(tl.getInput('identitySource')) };
 }
 
 function readTimeoutSeconds(): number {
@@ -64,15 +59,8 @@ export function readCloud(): Cloud {
   if (!isCloudName(name)) throw new InputError(tl.loc('InputChoiceInvalid', 'cloud', name, 'AzureCloud, AzureUSGovernment, AzureChinaCloud, Custom'));
   if (name !== 'Custom') return CLOUDS[name];
   const endpoint = (tl.getInput('armEndpoint') ?? '').trim();
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    url = undefined;
-  }
-  // The URL parser drops line breaks and tabs silently (which could join two lines into another host): refuse them.
-  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash || /[\u0000-\u001f\u007f]/.test(endpoint)) {
-    throw new InputError(tl.loc('ArmEndpointInvalid', endpoint));
-  }
+  // Paths are appended to it: the base-URL rules (no query or fragment), like the endpoint variables'.
+  const url = checkUrl(endpoint, { base: true });
+  if (typeof url === 'string') throw new InputError(tl.loc('ArmEndpointInvalid', endpoint));
   return customCloud(url.toString(), tl.getInput('armAudience') ?? undefined);
 }

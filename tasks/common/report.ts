@@ -33,7 +33,8 @@ export function logRetry(event: RetryEvent & { source: string }): void {
 
 /** The localised, actionable text of any failure. */
 export function describeFailure(e: unknown): string {
-  if (isManagedIdentityError(e)) return tl.loc(e.key, ...e.args);
+  // The service's correlation or request IDs stay with the advice: a support case needs them.
+  if (isManagedIdentityError(e)) return e.support ? `${tl.loc(e.key, ...e.args)} ${tl.loc('SupportDetails', e.support)}` : tl.loc(e.key, ...e.args);
   if (e instanceof InputError || e instanceof LocalizedError) return e.message;
   return tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e));
 }

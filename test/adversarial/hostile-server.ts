@@ -126,8 +126,8 @@ export function forgedToken(claims: Record<string, unknown>): string {
   const now = Math.floor(Date.now() / 1000);
   const token = unsignedJwt({
     aud: 'https://management.azure.com/',
-    iss: 'https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/',
-    tid: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+    iss: 'https://sts.windows.net/aaaabbbb-0000-cccc-1111-dddd2222eeee/',
+    tid: 'aaaabbbb-0000-cccc-1111-dddd2222eeee',
     oid: '3b8f4f4c-8a43-4f0e-9d65-6f6c0f6f4e11',
     appid: '5e0b5b3c-6d2e-4f1a-9c3b-1b8f0c2d3e4f',
     iat: now,

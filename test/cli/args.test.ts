@@ -14,7 +14,7 @@ describe('mi-token arguments', () => {
   it('defaults to an Azure DevOps token from the system-assigned identity, auto source, as the bare token', () => {
     assert.deepEqual(tokenCommand([]), {
       command: 'token',
-      audience: 'AzureDevOps',
+      audience: { resource: '499b84ac-1321-427f-aa17-267ca6975798', preset: 'AzureDevOps' },
       identity: { kind: 'system' },
       source: 'auto',
       cloud: CLOUDS.AzureCloud,
@@ -41,7 +41,7 @@ describe('mi-token arguments', () => {
       '/run/secrets/ado-token',
       '--claims',
     ]);
-    assert.equal(c.audience, 'https://vault.azure.net');
+    assert.deepEqual(c.audience, { resource: 'https://vault.azure.net' });
     assert.deepEqual(c.identity, {
       kind: 'resourceId',
       id: '/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/agents',

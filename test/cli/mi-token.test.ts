@@ -233,7 +233,7 @@ describe('the bundled mi-token', () => {
         ['an option given twice', ['--audience', 'KeyVault', '--audience', 'Storage'], /--audience is given more than once/],
         ['a client ID that is not a GUID', ['--client-id', 'agent-pool'], /^mi-token: --client-id: identityId 'agent-pool' is not a GUID/],
         ['a malformed audience', ['--audience', 'management.azure.com'], /^mi-token: The audience 'management.azure.com' is not a resource URI.*Example/],
-        ['an unknown source', ['--source', 'carrier-pigeon'], /^mi-token: --source 'carrier-pigeon' is not one of: auto, /],
+        ['an unknown source', ['--source', 'carrier-pigeon'], /^mi-token: --source: identitySource 'carrier-pigeon' is not one of: auto, /],
         ['an unknown cloud', ['--cloud', 'AzureGermanCloud'], /^mi-token: --cloud 'AzureGermanCloud' is not one of: AzureCloud, /],
         ['an unknown output', ['--output', 'yaml'], /^mi-token: --output 'yaml' is not one of: token, json, env/],
         ['a bad timeout', ['--timeout', '1.5'], /^mi-token: --timeout: timeoutSeconds '1.5' is not a positive whole number/],
@@ -321,10 +321,12 @@ describe('the bundled mi-token', () => {
 
   describe('mi-token on a host whose endpoint variables are malformed', () => {
     it('exits 3 naming the variable, without the usage and without its value, before any request', async () => {
-      await withEmulator({}, async (emu) => {
+      await withEmulator({ userAssigned: ['aks-agent'] }, async (emu) => {
         const cases = [
           [{ AZURE_POD_IDENTITY_AUTHORITY_HOST: `${emu.url}/?x=1` }, /AZURE_POD_IDENTITY_AUTHORITY_HOST/],
           [{ ...appServiceEnv(emu), IDENTITY_HEADER: 'abc\r\nX-Injected: 1' }, /IDENTITY_HEADER/],
+          // Any host set-up error exits 3 by its kind, not by a list of keys (this one was on no such list).
+          [{ ...sourceEnv(emu, 'workloadIdentity'), AZURE_AUTHORITY_HOST: 'http://login.microsoftonline.invalid' }, /AZURE_AUTHORITY_HOST is 'http:\/\/login\.microsoftonline\.invalid', not an https URL/],
         ] as const;
         for (const [env, names] of cases) {
           const r = await runMiToken([], { env: { ...env }, emu });

@@ -5,7 +5,7 @@ import { ARM_API_VERSIONS, armClient, roleFor } from '../../src/core/arm';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { fakeClock } from '../helpers/clock';
-import { emulatorArm } from '../helpers/info';
+import { ARM_AUDIENCE, emulatorArm, emulatorCloud } from '../helpers/info';
 import { startProxy } from '../helpers/proxy';
 import { useEmulator } from '../helpers/emulator';
 
@@ -102,6 +102,9 @@ describe('Resource Manager client', () => {
       assert.equal(e.key, 'ArmAuthorizationFailed');
       assert.deepEqual(e.args.slice(0, 4), [uai.objectId, 'Microsoft.Resources/subscriptions/resourceGroups/read', group, 'Reader']);
       assert.match(e.message, /az role assignment create --assignee-object-id \S+ --assignee-principal-type ServicePrincipal --role "Reader" --scope \/subscriptions\//);
+      // Resource Manager's request IDs, for a support case (the same GUID twice is shown once).
+      assert.match(e.support ?? '', /^x-ms-request-id [0-9a-f-]{36}$/);
+      assert.ok(e.message.endsWith(`: ${e.support}.`));
     });
 
     it('InvalidAuthenticationTokenAudience: choose the cloud or armAudience', async () => {
@@ -112,8 +115,11 @@ describe('Resource Manager client', () => {
     });
 
     it("ExpiredAuthenticationToken: check the agent's clock", async () => {
-      emu.machine.tokenLifetimeSeconds = -600;
-      const arm = await emulatorArm(emu);
+      // Minted here: the engine itself refuses an expired token from an identity endpoint.
+      const a = emu.machine.systemAssigned!;
+      const expired = emu.mint({ audience: ARM_AUDIENCE, clientId: a.clientId, objectId: a.objectId, miResourceId: a.resourceId, lifetimeSeconds: -600 });
+      const cloud = emulatorCloud(emu);
+      const arm = armClient(cloud.armEndpoint, expired.token, { objectId: a.objectId, audience: cloud.armAudience });
       const e = await rejection(arm.get(group, ARM_API_VERSIONS.resourceGroups));
       assert.equal(e.key, 'ArmTokenExpired');
       assert.match(e.message, /expiry UTC time .* clock/);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { checkAzureDevOps, DEVOPS_ANONYMOUS_ID, DevOpsCheck, evaluateConnectionData, evaluateError, evaluateResponse } from '../../src/core/devops';
 import { withConnectProxy } from '../helpers/proxy';
 import { useEmulator } from '../helpers/emulator';
@@ -65,7 +66,7 @@ describe('Azure DevOps check', () => {
     let token: string;
     useEmulator({}, async (e) => {
       emu = e;
-      token = (await acquireToken({ audience: 'AzureDevOps', env: imdsEnv(emu) })).token;
+      token = (await acquireToken({ audience: parseAudience('AzureDevOps'), env: imdsEnv(emu) })).token;
     });
     const org = () => `${emu.url}/contoso/`;
 

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { AzureEmulator, ARM_ROUTES, IMDS_INSTANCE_ROUTE, imdsEnv, KEYVAULT_ROUTES, worldOf } from '../../emulator';
 import { aadstsCodes, entraRefusal } from '../../src/core/aadsts';
 import { acquireToken, TokenResult } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { armError, ArmClient } from '../../src/core/arm';
 import { parseAzAccounts, parseAzVersion, parseLoginRecord } from '../../src/core/azcli';
 import { CLOUDS } from '../../src/core/clouds';
@@ -563,7 +564,7 @@ describe('fuzz: every parser of an answer', function () {
       const rg = emu.machine.resourceGroup;
       const vaultName = worldOf(emu).vaults[0].name;
       const info = describeVault(await findVault(arm, sub, { name: vaultName }), emu.machine.systemAssigned?.objectId);
-      const kvToken = (await acquireToken({ audience: 'https://vault.azure.net', env: imdsEnv(emu) })).token;
+      const kvToken = (await acquireToken({ audience: parseAudience('https://vault.azure.net'), env: imdsEnv(emu) })).token;
       await fuzzOverHttp('http rest', 36, async (c) => {
         const which = c.rng.pick(['arm', 'keyvault', 'instance'] as const);
         const status = c.rng.pick([200, 200, 200, 401, 403, 404, 429, 500]);
@@ -623,7 +624,7 @@ describe('fuzz: every parser of an answer', function () {
           reply = answers(c.rng);
           c.input = reply.toString('latin1').slice(0, 300);
           const env = { AZURE_POD_IDENTITY_AUTHORITY_HOST: url };
-          const token = await rejected(acquireToken({ audience: 'AzureResourceManager', env, identitySource: 'imds', retryPolicy: QUICK, timeoutSeconds: 5, requestTimeoutMs: 2000 }));
+          const token = await rejected(acquireToken({ audience: parseAudience('AzureResourceManager'), env, identitySource: 'imds', retryPolicy: QUICK, timeoutSeconds: 5, requestTimeoutMs: 2000 }));
           if (token !== undefined) assertClearError(token, TOKEN);
           const instance = await rejected(readInstanceMetadata({ env, retryPolicy: QUICK, timeoutSeconds: 5, requestTimeoutMs: 2000 }));
           if (instance !== undefined) assertClearError(instance, TOKEN);

@@ -5,6 +5,7 @@ import { CLOUDS, customCloud } from '../../src/core/clouds';
 import { ManagedIdentityError } from '../../src/core/errors';
 import { gatherInfo, InfoOptions, parseSections, vaultAccess } from '../../src/core/info';
 import { closeNetworkDispatchers } from '../../src/core/network';
+import { parseResourceGroup, parseSubscriptionId } from '../../src/core/resources';
 import { emulatorCloud } from '../helpers/info';
 import { useEmulator } from '../helpers/emulator';
 
@@ -66,9 +67,18 @@ describe('gatherInfo', () => {
     await assert.rejects(gatherInfo(options()), (e: ManagedIdentityError) => e.key === 'ScopeRequired' && /Give both inputs/.test(e.message));
   });
 
+  it('parses the subscriptionId and resourceGroup inputs at the edge: trimmed, empty is the VM\'s own, anything else refused', () => {
+    assert.equal(parseSubscriptionId(' 00000000-1111-4222-8333-444444444444 '), '00000000-1111-4222-8333-444444444444');
+    assert.equal(parseResourceGroup(' rg-agents(1) '), 'rg-agents(1)');
+    for (const empty of [undefined, '', '  ']) {
+      assert.equal(parseSubscriptionId(empty), undefined);
+      assert.equal(parseResourceGroup(empty), undefined);
+    }
+    assert.throws(() => parseSubscriptionId('my-subscription'), (e: ManagedIdentityError) => e.kind === 'badInput' && e.key === 'SubscriptionIdInvalid');
+    assert.throws(() => parseResourceGroup('rg/x'), (e: ManagedIdentityError) => e.kind === 'badInput' && e.key === 'ResourceGroupInvalid');
+  });
+
   for (const [what, extra, key] of [
-    ['a subscription ID that is not a GUID', { subscriptionId: 'my-subscription' }, 'SubscriptionIdInvalid'],
-    ['a resource group name with a slash', { resourceGroup: 'rg/x' }, 'ResourceGroupInvalid'],
     ['the keyVault section without vault names', { sections: ['keyVault'] as const }, 'KeyVaultNamesMissing'],
     ['a plain-http Resource Manager that is not loopback', { cloud: customCloud('http://management.contoso.invalid/') }, 'BearerNotHttps'],
   ] as const) {

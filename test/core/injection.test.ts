@@ -7,9 +7,11 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, ENTRA_TOKEN_ROUTE, IMDS_INSTANCE_ROUTE, IMDS_TOKEN_ROUTE, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import type { ManagedIdentityError } from '../../src/core/errors';
 import { userAssigned } from '../../src/core/identity';
 import { gatherInfo } from '../../src/core/info';
+import { parseResourceGroup, parseSubscriptionId } from '../../src/core/resources';
 import { parseVaultRefs } from '../../src/core/keyvault';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { APP_SERVICE_API_VERSION } from '../../src/core/sources/app-service';
@@ -39,7 +41,7 @@ describe('header and URL injection', () => {
       const options = sourceOptions(emu, source);
       const secret = String(options.env?.[variable]);
       const e = await failure({ ...options, env: { ...options.env, [variable]: `${secret}${INJECTED}` } });
-      assert.equal(e.kind, 'badInput');
+      assert.equal(e.kind, 'hostSetup');
       assert.equal(e.key, 'HeaderValueInvalid');
       assert.match(e.message, new RegExp(`environment variable ${variable}`));
       assert.ok(!e.message.includes(secret) && !e.message.includes('X-Injected'));
@@ -63,8 +65,8 @@ describe('header and URL injection', () => {
     ['a line break', (url: string) => `${url}${INJECTED}`, 'EndpointVariableInvalid'],
   ] as const) {
     it(`refuses AZURE_POD_IDENTITY_AUTHORITY_HOST with ${what}, before any request`, async () => {
-      const e = await failure({ audience: 'AzureResourceManager', env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: base(emu.url) } });
-      assert.equal(e.kind, 'badInput');
+      const e = await failure({ audience: parseAudience('AzureResourceManager'), env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: base(emu.url) } });
+      assert.equal(e.kind, 'hostSetup');
       assert.equal(e.key, key);
       assert.doesNotMatch(e.message, /169\.254\.169\.254@/, 'a user name is not repeated');
       assert.equal(emu.requests.length, 0);
@@ -96,12 +98,11 @@ describe('header and URL injection', () => {
 
   it("refuses an audience with a fragment or a line break, and sends '?', '&' and '@' in a typed resource as one encoded parameter", async () => {
     for (const audience of ['https://myapp.contoso.com/#x', `https://myapp.contoso.com/${INJECTED}`]) {
-      const e = await failure({ audience, env: imdsEnv(emu) });
-      assert.equal(e.kind, 'badInput', audience);
+      assert.throws(() => parseAudience(audience), (e: ManagedIdentityError) => e.kind === 'badInput', audience);
     }
     assert.equal(emu.requests.length, 0);
     const typed = 'https://user@myapp.contoso.com/?x=1&client_id=evil';
-    await acquireToken({ audience: typed, env: imdsEnv(emu) }).catch(() => undefined);
+    await acquireToken({ audience: parseAudience(typed), env: imdsEnv(emu) }).catch(() => undefined);
     const [req] = emu.received(IMDS_TOKEN_ROUTE);
     const params = new URL(req.url, 'http://x').searchParams;
     assert.equal(params.get('resource'), typed);
@@ -187,7 +188,7 @@ describe('header and URL injection', () => {
   for (const c of SOURCE_CASES.filter((sc) => sc.name !== 'imds')) {
     it(`${c.name}: '?', '&' and '@' in a typed audience stay inside its one resource parameter`, async () => {
       const typed = 'https://user@myapp.contoso.com/?x=1&client_id=evil';
-      const options = sourceOptions(emu, c.name, { audience: typed });
+      const options = sourceOptions(emu, c.name, { audience: parseAudience(typed) });
       await acquireToken({ ...options, identitySource: c.name }).catch(() => undefined);
       const [req] = emu.received(c.route);
       assert.ok(req, 'the request was sent');
@@ -207,7 +208,7 @@ describe('header and URL injection', () => {
     it(`refuses AZURE_AUTHORITY_HOST with ${what}, before the federated token is sent`, async () => {
       const options = sourceOptions(emu, 'workloadIdentity');
       const e = await failure({ ...options, env: { ...options.env, AZURE_AUTHORITY_HOST: host(emu.url) } });
-      assert.equal(e.kind, 'badInput');
+      assert.equal(e.kind, 'hostSetup');
       assert.equal(emu.requests.length, 0);
     });
   }
@@ -236,8 +237,16 @@ describe('header and URL injection', () => {
 
   describe('ManagedIdentityInfo@1 inputs that become Resource Manager and Key Vault URLs', () => {
     const GUID = '00000000-1111-4222-8333-444444444444';
-    const info = (extra: { subscriptionId?: string; resourceGroup?: string }) =>
-      gatherInfo({ token: { env: imdsEnv(emu) }, env: imdsEnv(emu), cloud: emulatorCloud(emu), sections: ['resources'], ...extra });
+    // As the task does: the inputs are parsed at the edge, then the core is called.
+    const info = async (inputs: { subscriptionId?: string; resourceGroup?: string }) =>
+      gatherInfo({
+        token: { env: imdsEnv(emu) },
+        env: imdsEnv(emu),
+        cloud: emulatorCloud(emu),
+        sections: ['resources'],
+        subscriptionId: parseSubscriptionId(inputs.subscriptionId),
+        resourceGroup: parseResourceGroup(inputs.resourceGroup),
+      });
 
     for (const [input, value, key] of [
       ['subscriptionId', `${GUID}/resourceGroups/other`, 'SubscriptionIdInvalid'],

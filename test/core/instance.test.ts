@@ -37,6 +37,16 @@ describe('instance metadata', () => {
     assert.equal(emu.received(IMDS_INSTANCE_ROUTE).length, 1);
   });
 
+  it("says there is no instance metadata when Docker Desktop's proxy answers 403 'unreachable network' for IMDS", async () => {
+    // The body azure-identity for Python tests with (test_imds_request_failure_docker_desktop).
+    const body = 'connecting to 169.254.169.254:80: connecting to 169.254.169.254:80: dial tcp 169.254.169.254:80: connectex: A socket operation was attempted to an unreachable network.';
+    emu.faults.script(IMDS_INSTANCE_ROUTE, { status: 403, body });
+    const e = (await readInstanceMetadata({ env: imdsEnv(emu) }).catch((x: unknown) => x)) as ManagedIdentityError;
+    assert.equal(e.key, 'InstanceMetadataUnavailable');
+    assert.equal(e.kind, 'noEndpoint');
+    assert.match(e.message, /HTTP 403 from a proxy, not IMDS: .*unreachable network/);
+  });
+
   it('retries IMDS throttling and server errors', async () => {
     emu.faults.script(IMDS_INSTANCE_ROUTE, [{ status: 429, headers: { 'Retry-After': '0' }, body: { error: 'Too many requests' } }, { status: 500, body: { error: 'Internal error' } }]);
     const info = await readInstanceMetadata({ env: imdsEnv(emu), retryPolicy: { baseDelayMs: 10 } });

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, imdsEnv, KEYVAULT_ROUTES, ROLES, worldOf } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import type { ArmClient } from '../../src/core/arm';
 import { ManagedIdentityError } from '../../src/core/errors';
 import {
@@ -143,7 +144,7 @@ describe('Key Vault', () => {
       resource: 'https://vault.azure.net',
       tokenFor: async (resource) => {
         tokensAskedFor.push(resource);
-        return (await acquireToken({ audience: resource, env: imdsEnv(emu) })).token;
+        return (await acquireToken({ audience: parseAudience(resource), env: imdsEnv(emu) })).token;
       },
       objectId: emu.machine.systemAssigned!.objectId,
       retryPolicy: { baseDelayMs: 10 },
@@ -209,7 +210,10 @@ describe('Key Vault', () => {
       worldOf(emu).addVault({ name: 'kv-rbac', rbac: true, secrets: 2 });
       const e = await refusal('kv-rbac');
       assert.equal(e.key, 'KeyVaultForbiddenByRbac');
-      assert.match(e.message, /Key Vault Secrets User.*--scope \/subscriptions\/.*\/vaults\/kv-rbac$/);
+      assert.match(e.message, /Key Vault Secrets User.*--scope \/subscriptions\/.*\/vaults\/kv-rbac Support details/);
+      // Key Vault's request ID, for a support case.
+      assert.match(e.support ?? '', /^x-ms-request-id [0-9a-f-]{36}$/);
+      assert.ok(e.message.endsWith(`Support details (give them to Azure support if you open a case): ${e.support}.`));
     });
 
     it('access-policy mode without List: AccessDenied, with the policy to add', async () => {

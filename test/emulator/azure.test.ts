@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator, imdsEnv, ROLES, worldOf } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { useEmulator } from '../helpers/emulator';
 
 describe('the emulator as Azure', () => {
@@ -14,8 +15,8 @@ describe('the emulator as Azure', () => {
   };
   useEmulator({}, async (e) => {
     emu = e;
-    arm = (await acquireToken({ audience: 'https://management.azure.com/', env: imdsEnv(emu) })).token;
-    vault = (await acquireToken({ audience: 'https://vault.azure.net', env: imdsEnv(emu) })).token;
+    arm = (await acquireToken({ audience: parseAudience('https://management.azure.com/'), env: imdsEnv(emu) })).token;
+    vault = (await acquireToken({ audience: parseAudience('https://vault.azure.net'), env: imdsEnv(emu) })).token;
   }, { once: true });
 
   it('Resource Manager wants an api-version and a bearer token, and says so as ARM does', async () => {

@@ -1,6 +1,7 @@
 /** The emulator as Resource Manager and IMDS for core tests: a Custom cloud at its URL, and an ARM client with a token it minted. */
 import { AzureEmulator, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { armClient, ArmClient } from '../../src/core/arm';
 import { Cloud, customCloud } from '../../src/core/clouds';
 import type { IdentitySelector } from '../../src/core/identity';
@@ -14,6 +15,6 @@ export function emulatorCloud(emu: AzureEmulator, audience = ARM_AUDIENCE, base 
 
 export async function emulatorArm(emu: AzureEmulator, options: RestOptions & { identity?: IdentitySelector; audience?: string; base?: string } = {}): Promise<ArmClient> {
   const cloud = emulatorCloud(emu, options.audience, options.base);
-  const token = await acquireToken({ audience: cloud.armAudience, cloud, identity: options.identity, env: imdsEnv(emu) });
+  const token = await acquireToken({ audience: parseAudience(cloud.armAudience), cloud, identity: options.identity, env: imdsEnv(emu) });
   return armClient(cloud.armEndpoint, token.token, { objectId: token.claims?.oid, audience: cloud.armAudience }, options);
 }

@@ -14,6 +14,7 @@ import {
   sourceEnv,
 } from '../../emulator';
 import { acquireToken, AcquireOptions } from '../../src/core/acquire';
+import { parseAudience } from '../../src/core/audience';
 import { ManagedIdentityError } from '../../src/core/errors';
 import type { IdentityIdType } from '../../src/core/identity';
 import type { SourceName } from '../../src/core/sources/types';
@@ -45,7 +46,7 @@ export const FAST = { baseDelayMs: 10, maxDelayMs: 100, goneWindowMs: 700 };
 /** The options that point acquireToken at one host kind on the emulator (hermetic: no himds lookup on this machine). */
 export function sourceOptions(emu: AzureEmulator, name: SourceName, extra: Partial<AcquireOptions> = {}): AcquireOptions {
   return {
-    audience: 'AzureResourceManager',
+    audience: parseAudience('AzureResourceManager'),
     testHooks: { ...arcTestHooks(emu), arcHimdsFile: '/nonexistent/himds' },
     retryPolicy: FAST,
     ...extra,

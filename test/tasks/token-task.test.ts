@@ -51,6 +51,25 @@ describe('ManagedIdentityToken@1', () => {
     assert.ok(!run.log.includes(payload) && !run.log.includes(signature));
   });
 
+  describe("the token's lifetime", () => {
+    it('warns about a token with less than 5 minutes left, and logs the minutes it has', async () => {
+      emu.machine.tokenLifetimeSeconds = 240;
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.match(run.log, /##\[warning\]The token expires at \S+, in \d+ seconds: later steps may not be able to use it/);
+      assert.match(run.log, /\(in [34] minutes\)/);
+    });
+
+    it('fails on a token that has already expired, and logs no negative lifetime', async () => {
+      emu.machine.tokenLifetimeSeconds = -120;
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', /gave a token that expired at .*token cache or this machine's clock is wrong/);
+      assert.doesNotMatch(run.log, /in -\d+ minutes/);
+      assert.equal(run.variables.get('ManagedIdentityToken'), undefined, 'no variable holds the expired token');
+    });
+  });
+
   it('logs the helpful claims and never the token', async () => {
     const run = await runTokenTask(emu, { audience: 'AzureDevOps', variableName: 'AdoToken' });
     assert.equal(run.result, 'Succeeded');
@@ -175,8 +194,18 @@ describe('ManagedIdentityToken@1', () => {
       assert.equal(emu.received(APP_SERVICE_TOKEN_ROUTE).length, 0);
     });
 
+    it("fails with App Service's correlation ID in the message, for a support case", async () => {
+      const run = await runTokenTask(
+        emu,
+        { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' },
+        { env: appServiceEnv(emu) },
+      );
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', /App Service.*Support details \(give them to Azure support if you open a case\): correlationId [0-9a-f-]{36}\.$/);
+    });
+
     for (const [what, inputs, env, pattern] of [
-      ['an unknown identitySource', { identitySource: 'vm' }, {}, /identitySource has the value 'vm'.*auto, workloadIdentity/],
+      ['an unknown identitySource', { identitySource: 'vm' }, {}, /identitySource 'vm' is not one of: auto, workloadIdentity/],
       ['a user-assigned identity on Cloud Shell', { identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' }, 'cloudShell', /Cloud Shell.*cannot select a user-assigned identity by client ID\. Use identityType systemAssigned/],
       ['a forced source the agent lacks', { identitySource: 'serviceFabric' }, {}, /identitySource is serviceFabric, but .* lacks IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT/],
     ] as const) {

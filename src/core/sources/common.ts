@@ -5,6 +5,7 @@
  */
 import { ErrorKind, ManagedIdentityError } from '../errors';
 import { IdentityIdType, identityIdLabel, IdentitySelector } from '../identity';
+import { checkUrl } from '../url';
 
 /** 404, 408, 429 and 5xx: what every managed identity endpoint may answer while it is busy or starting. */
 export function transientStatus(status: number): boolean {
@@ -15,40 +16,30 @@ export function isSet(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== '';
 }
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 /** An environment variable's value as a message may show it: no credentials, on one line. */
 export function shown(raw: string): string {
   return raw.replace(/\/\/[^/]*@/, '//***@').replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }
 
-/** The URL in an environment variable; badInput when it is not an http(s) URL (or not https when required). */
+/** The URL in an environment variable, under the safe-URL rules (url.ts); hostSetup when it breaks them, naming the variable. */
 export function endpointUrl(env: NodeJS.ProcessEnv, name: string, scheme: 'http(s)' | 'https' = 'http(s)'): URL {
-  const raw = (env[name] ?? '').trim();
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  // The WHATWG parser drops tabs and line breaks silently: refuse them rather than send a changed URL.
-  const ok =
-    url && (scheme === 'https' ? url.protocol === 'https:' : /^https?:$/.test(url.protocol)) && !url.username && !url.password && !CONTROL.test(raw);
+  const raw = env[name] ?? '';
+  const url = checkUrl(raw, { scheme });
   // Never repeat credentials a URL may carry.
-  if (!url || !ok) throw new ManagedIdentityError('badInput', 'EndpointVariableInvalid', name, shown(raw), scheme);
+  if (typeof url === 'string') throw new ManagedIdentityError('hostSetup', 'EndpointVariableInvalid', name, shown(raw.trim()), scheme);
   return url;
 }
 
 /**
  * The base URL in an environment variable, or `fallback` when it is not set,
  * without a trailing slash. Paths are appended to it as text, so besides what
- * endpointUrl refuses (a user name, which would move the request to another
- * host), a query ('?') or a fragment ('#') is refused: it would swallow the path.
+ * endpointUrl refuses, a query ('?') or a fragment ('#') is refused.
  */
 export function baseUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   if (!isSet(env[name])) return fallback;
-  const url = endpointUrl(env, name);
-  if (/[?#]/.test(env[name])) throw new ManagedIdentityError('badInput', 'EndpointBaseInvalid', name, shown(env[name].trim()));
+  const url = checkUrl(env[name], { base: true });
+  if (url === 'notBase') throw new ManagedIdentityError('hostSetup', 'EndpointBaseInvalid', name, shown(env[name].trim()));
+  if (typeof url === 'string') throw new ManagedIdentityError('hostSetup', 'EndpointVariableInvalid', name, shown(env[name].trim()), 'http(s)');
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -65,7 +56,7 @@ export function headerSecret(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 /** Throws when `value` holds a character an HTTP header cannot carry; `what` names where it came from, never the value. */
-export function assertHeaderValue(value: string, what: string, kind: ErrorKind = 'badInput'): void {
+export function assertHeaderValue(value: string, what: string, kind: ErrorKind = 'hostSetup'): void {
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) throw new ManagedIdentityError(kind, 'HeaderValueInvalid', what);
 }
 

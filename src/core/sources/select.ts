@@ -28,15 +28,15 @@ export const SOURCES: readonly TokenSource[] = [
 export const IDENTITY_SOURCE_CHOICES = ['auto', ...SOURCE_NAMES] as const;
 export type IdentitySourceChoice = (typeof IDENTITY_SOURCE_CHOICES)[number];
 
-export function isIdentitySourceChoice(value: string): value is IdentitySourceChoice {
-  return (IDENTITY_SOURCE_CHOICES as readonly string[]).includes(value);
-}
-
-/** The identitySource value, validated (badInput for anything else). */
+/**
+ * The identitySource input (the command line's --source): the one parser, called
+ * where the value comes in. Empty is auto; case does not matter; anything else is badInput.
+ */
 export function parseIdentitySource(value: string | undefined): IdentitySourceChoice {
   const text = (value ?? '').trim() || 'auto';
-  if (!isIdentitySourceChoice(text)) throw new ManagedIdentityError('badInput', 'IdentitySourceInvalid', text, IDENTITY_SOURCE_CHOICES.join(', '));
-  return text;
+  const found = IDENTITY_SOURCE_CHOICES.find((c) => c.toLowerCase() === text.toLowerCase());
+  if (!found) throw new ManagedIdentityError('badInput', 'IdentitySourceInvalid', text.slice(0, 100), IDENTITY_SOURCE_CHOICES.join(', '));
+  return found;
 }
 
 export function sourceNamed(name: SourceName): TokenSource {
@@ -55,10 +55,9 @@ export interface Selection {
  * The source for this environment. A forced source whose environment is
  * missing fails with what it needs (IMDS needs nothing: it is always there to try).
  */
-export function selectSource(ctx: SourceContext, value: IdentitySourceChoice = 'auto'): Selection {
-  const choice = parseIdentitySource(value);
+export function selectSource(ctx: SourceContext, choice: IdentitySourceChoice = 'auto'): Selection {
   if (choice === 'auto') return { source: SOURCES.find((s) => s.detect(ctx)) ?? imdsSource, detected: true };
   const source = sourceNamed(choice);
-  if (!source.detect(ctx)) throw new ManagedIdentityError('badInput', 'SourceNotConfigured', choice, source.detectedBy);
+  if (!source.detect(ctx)) throw new ManagedIdentityError('hostSetup', 'SourceNotConfigured', choice, source.detectedBy);
   return { source, detected: false };
 }

@@ -18,7 +18,7 @@ export const SERVICE_FABRIC_API_VERSION = '2019-07-01-preview';
 /** The thumbprint as 40 upper-case hex digits; separators (spaces, colons) are allowed. */
 export function parseThumbprint(raw: string): string {
   const hex = raw.replace(/[\s:]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{40}$/.test(hex)) throw new ManagedIdentityError('badInput', 'ThumbprintInvalid', shown(raw.trim()));
+  if (!/^[0-9A-F]{40}$/.test(hex)) throw new ManagedIdentityError('hostSetup', 'ThumbprintInvalid', shown(raw.trim()));
   return hex;
 }
 

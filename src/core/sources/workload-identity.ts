@@ -11,11 +11,13 @@
 import { readFileSync } from 'node:fs';
 import { entraRefusal } from '../aadsts';
 import { scopeOf } from '../audience';
+import type { Cloud } from '../clouds';
 import { ManagedIdentityError } from '../errors';
 import type { IdentitySelector } from '../identity';
 import { dispatcherFor } from '../network';
 import { baseUrl, isSet, shown, transientStatus, unsupportedSelector } from './common';
 import type { TokenSource } from './types';
+import { checkUrl } from '../url';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
@@ -25,7 +27,7 @@ function clientIdFor(identity: IdentitySelector, env: NodeJS.ProcessEnv, label: 
   if (identity.kind === 'clientId') return identity.id;
   if (identity.kind !== 'system') throw unsupportedSelector(label, identity.kind, ['clientId']);
   // detect() made sure one of the two is there.
-  if (!isSet(env.AZURE_CLIENT_ID)) throw new ManagedIdentityError('badInput', 'SourceNotConfigured', 'workloadIdentity', workloadIdentitySource.detectedBy);
+  if (!isSet(env.AZURE_CLIENT_ID)) throw new ManagedIdentityError('hostSetup', 'SourceNotConfigured', 'workloadIdentity', workloadIdentitySource.detectedBy);
   return env.AZURE_CLIENT_ID.trim();
 }
 
@@ -34,10 +36,24 @@ function readAssertion(file: string): string {
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (e) {
-    throw new ManagedIdentityError('badInput', 'FederatedTokenFileUnreadable', shown(file), (e as NodeJS.ErrnoException).code ?? String(e));
+    throw new ManagedIdentityError('hostSetup', 'FederatedTokenFileUnreadable', shown(file), (e as NodeJS.ErrnoException).code ?? String(e));
   }
-  if (!text) throw new ManagedIdentityError('badInput', 'FederatedTokenFileUnreadable', shown(file), 'empty');
+  if (!text) throw new ManagedIdentityError('hostSetup', 'FederatedTokenFileUnreadable', shown(file), 'empty');
   return text;
+}
+
+/**
+ * Where the federated token goes: AZURE_AUTHORITY_HOST, else the cloud's
+ * authority. Only over https (plain http only to a loopback address, such as a
+ * test's emulator): anything else fails before the token file is read.
+ */
+function authorityHost(env: NodeJS.ProcessEnv, cloud: Cloud): string {
+  const fromEnv = isSet(env.AZURE_AUTHORITY_HOST);
+  const raw = fromEnv ? env.AZURE_AUTHORITY_HOST! : cloud.authorityHost;
+  if (checkUrl(raw, { scheme: 'httpsOrLoopback', base: true }) === 'scheme') {
+    throw new ManagedIdentityError('hostSetup', 'AuthorityNotHttps', fromEnv ? 'AZURE_AUTHORITY_HOST' : `The authority host of the ${cloud.name} cloud`, shown(raw.trim()));
+  }
+  return baseUrl(env, 'AZURE_AUTHORITY_HOST', cloud.authorityHost.replace(/\/+$/, ''));
 }
 
 export const workloadIdentitySource: TokenSource = {
@@ -51,8 +67,8 @@ export const workloadIdentitySource: TokenSource = {
   request({ resource, identity, env, cloud, network }) {
     const clientId = clientIdFor(identity, env, this.label);
     const tenant = (env.AZURE_TENANT_ID ?? '').trim();
-    if (!TENANT.test(tenant)) throw new ManagedIdentityError('badInput', 'WorkloadIdentityTenantInvalid', shown(tenant));
-    const authority = baseUrl(env, 'AZURE_AUTHORITY_HOST', cloud.authorityHost.replace(/\/+$/, ''));
+    if (!TENANT.test(tenant)) throw new ManagedIdentityError('hostSetup', 'WorkloadIdentityTenantInvalid', shown(tenant));
+    const authority = authorityHost(env, cloud);
     const url = `${authority}/${tenant}/oauth2/v2.0/token`;
     const body = new URLSearchParams({
       grant_type: 'client_credentials',

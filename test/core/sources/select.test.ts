@@ -75,7 +75,7 @@ describe('token source selection', () => {
     assert.equal(selectSource(EVERYTHING, 'azureArc', undefined, NO_HIMDS).name, 'azureArc');
     assert.throws(
       () => selectSource({}, 'appService', undefined, NO_HIMDS),
-      (e: ManagedIdentityError) => e.kind === 'badInput' && e.key === 'SourceNotConfigured' && /IDENTITY_ENDPOINT and IDENTITY_HEADER/.test(e.message),
+      (e: ManagedIdentityError) => e.kind === 'hostSetup' && e.key === 'SourceNotConfigured' && /IDENTITY_ENDPOINT and IDENTITY_HEADER/.test(e.message),
     );
   });
 

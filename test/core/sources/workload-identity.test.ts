@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AzureEmulator, ENTRA_TOKEN_ROUTE, FederatedTokenOptions, sourceEnv, workloadIdentityEnv } from '../../../emulator';
 import { acquireToken } from '../../../src/core/acquire';
+import { parseAudience } from '../../../src/core/audience';
 import { CLOUDS } from '../../../src/core/clouds';
+import type { ManagedIdentityError } from '../../../src/core/errors';
 import { SYSTEM_ASSIGNED, userAssigned } from '../../../src/core/identity';
 import { closeNetworkDispatchers } from '../../../src/core/network';
 import { workloadIdentitySource } from '../../../src/core/sources/workload-identity';
@@ -25,7 +27,7 @@ describe('workload identity token source', () => {
 
   it('posts the client credentials form with the trimmed file as the assertion and <resource>/.default as scope', async () => {
     const env = workloadIdentityEnv(emu);
-    const result = await acquireToken(sourceOptions(emu, 'workloadIdentity', { env, audience: 'https://vault.azure.net' }));
+    const result = await acquireToken(sourceOptions(emu, 'workloadIdentity', { env, audience: parseAudience('https://vault.azure.net') }));
     const [req] = emu.received(ENTRA_TOKEN_ROUTE);
     assert.equal(new URL(req.url, 'http://x').pathname, `/${emu.machine.tenantId}/oauth2/v2.0/token`);
     assert.match(String(req.headers['content-type']), /^application\/x-www-form-urlencoded/);
@@ -47,6 +49,31 @@ describe('workload identity token source', () => {
     assert.equal(workloadIdentitySource.request(ctx).http.url, `https://login.microsoftonline.us/${emu.machine.tenantId}/oauth2/v2.0/token`);
   });
 
+  // Hosts that resolve nowhere: a regression must not send anything off the machine.
+  for (const host of ['http://login.microsoftonline.invalid', 'http://localhost.invalid:8080']) {
+    it(`never sends the federated token over plain http to ${host}: refused before any request, naming AZURE_AUTHORITY_HOST`, async () => {
+      const e = await failure(withToken({}, { AZURE_AUTHORITY_HOST: host }));
+      assert.equal(e.kind, 'hostSetup');
+      assert.equal(e.key, 'AuthorityNotHttps');
+      assert.match(e.message, new RegExp(`^AZURE_AUTHORITY_HOST is '${host.replace(/\./g, '\\.')}', not an https URL`));
+      assert.equal(emu.requests.length, 0);
+    });
+  }
+
+  it('refuses a cloud whose authority is plain http, naming the cloud', () => {
+    const env = { ...workloadIdentityEnv(emu), AZURE_AUTHORITY_HOST: '' };
+    const cloud = { ...CLOUDS.AzureCloud, name: 'Custom' as const, authorityHost: 'http://login.contoso.example' };
+    const ctx = { env, identity: SYSTEM_ASSIGNED, hooks: {}, resource: 'https://management.azure.com/', cloud };
+    assert.throws(() => workloadIdentitySource.request(ctx), (e: ManagedIdentityError) => e.key === 'AuthorityNotHttps' && /^The authority host of the Custom cloud is/.test(e.message));
+  });
+
+  it('sends it over plain http to a loopback authority (the emulator), and over https anywhere', () => {
+    for (const host of [emu.url, 'http://localhost:1', 'http://[::1]:1', 'https://login.contoso.example']) {
+      const ctx = { env: { ...workloadIdentityEnv(emu), AZURE_AUTHORITY_HOST: host }, identity: SYSTEM_ASSIGNED, hooks: {}, resource: 'https://management.azure.com/', cloud: CLOUDS.AzureCloud };
+      assert.equal(workloadIdentitySource.request(ctx).http.url, `${host}/${emu.machine.tenantId}/oauth2/v2.0/token`);
+    }
+  });
+
   for (const [what, options, extra, key] of [
     ['an issuer no federated credential has', { issuer: 'https://kubernetes.default.svc.cluster.local' }, {}, 'EntraIssuerMismatch'],
     ['a subject no federated credential has', { subject: 'system:serviceaccount:default:default' }, {}, 'EntraNoFederatedCredential'],
@@ -65,7 +92,7 @@ describe('workload identity token source', () => {
   }
 
   it('explains an audience the tenant does not know', async () => {
-    const e = await failure({ ...withToken({}), audience: 'api://nobody-registered-this' });
+    const e = await failure({ ...withToken({}), audience: parseAudience('api://nobody-registered-this') });
     assert.equal(e.key, 'UnknownResource');
     assert.match(e.message, /AADSTS500011/);
   });
