@@ -130,7 +130,7 @@ function armRoute(emu: AzureEmulator, name: keyof typeof PATHS, handler: (call: 
     }
     const auth = authenticate(emu, ctx);
     if ('reply' in auth) return auth.reply;
-    const groups = (PATHS[name].exec(ctx.url.pathname) ?? []).slice(1);
+    const groups = (ctx.match ?? []).slice(1);
     const world = worldOf(emu);
     if (name !== 'subscriptions') {
       const subscription = name === 'permissions' ? /^\/subscriptions\/([^/]+)/i.exec(groups[0])?.[1] : groups[0];

@@ -44,6 +44,8 @@ export interface ArcAgentOptions {
 interface ArcState extends ArcAgentOptions {
   /** Key file contents not yet used, by file. */
   keys: Map<string, string>;
+  /** The folder its challenges name, when not `tokenFolder` (see arcAnnounceFolder). */
+  announced?: string;
 }
 
 /** The Arc selectors a current agent honours, and the answer field that echoes each. */
@@ -81,18 +83,29 @@ export function setArcAgent(emu: AzureEmulator, options: Partial<ArcAgentOptions
   Object.assign(stateOf(emu), options);
 }
 
+/**
+ * Makes the emulated agent name another folder in its challenges than the
+ * one it writes to: for a client that sees the emulator's folder at the
+ * agent's real default (/var/opt/azcmagent/tokens, which msal checks) in a
+ * mount namespace of its own.
+ */
+export function arcAnnounceFolder(emu: AzureEmulator, folder: string): void {
+  stateOf(emu).announced = folder;
+}
+
 /** The core's test hook that points the Arc token folder at this emulator's. */
 export function arcTestHooks(emu: AzureEmulator): SourceTestHooks {
   return { arcTokenFolder: arcTokenFolder(emu) };
 }
 
 function challenge(emu: AzureEmulator, state: ArcState): Reply {
-  const file = join(state.tokenFolder, `${randomUUID()}.key`);
+  const name = `${randomUUID()}.key`;
+  const file = join(state.tokenFolder, name);
   const key = randomBytes(32).toString('base64url');
   writeFileSync(file, key, { mode: 0o600 });
   state.keys.set(file, key);
   emu.secrets.push(key);
-  return { status: 401, headers: { 'WWW-Authenticate': `Basic realm=${file}` }, body: { error: 'unauthorized_client', error_description: 'Authorization header with the key file contents is required' } };
+  return { status: 401, headers: { 'WWW-Authenticate': `Basic realm=${state.announced ? join(state.announced, name) : file}` }, body: { error: 'unauthorized_client', error_description: 'Authorization header with the key file contents is required' } };
 }
 
 function arcToken(emu: AzureEmulator, state: ArcState, { url, header }: RequestContext): Reply {

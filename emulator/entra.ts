@@ -9,9 +9,19 @@
  * ext_expires_in (numbers), access_token}; refusals have Entra's shape
  * {error, error_description, error_codes, timestamp, trace_id,
  * correlation_id, error_uri} with the AADSTS code a real tenant uses.
+ *
+ * Served over HTTPS (workloadIdentityEnv points AZURE_AUTHORITY_HOST at the
+ * HTTPS listener: MSAL refuses an http authority), with the OpenID discovery
+ * document MSAL reads before it asks for a token:
+ * GET /{tenant}/v2.0/.well-known/openid-configuration, whose issuer and
+ * endpoints are on the origin it was asked on (MSAL checks that the issuer
+ * is). MSAL's instance discovery asks login.microsoftonline.com itself, so
+ * clients turn it off for this authority (@azure/identity's managed identity
+ * token exchange does; otherwise disableInstanceDiscovery / knownAuthorities).
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { decodeJwtClaims } from '../src/core/jwt';
 import { AGENT_SERVICE_ACCOUNT, EmulatedIdentity, TOKEN_EXCHANGE_AUDIENCE } from './identities';
@@ -22,7 +32,10 @@ import { mintFor, unknownResourceText } from './tokens';
 import { tempFolder } from './temp';
 
 export const ENTRA_TOKEN_ROUTE = 'entra.token';
+export const ENTRA_DISCOVERY_ROUTE = 'entra.openid-configuration';
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
+const DISCOVERY_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
+const KEYS_PATH = /^\/([^/]+)\/discovery\/v2\.0\/keys$/;
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const WIF_DOCS = 'https://learn.microsoft.com/entra/workload-id/workload-identity-federation';
 
@@ -47,6 +60,57 @@ export function aadsts(status: number, error: string, code: number, text: string
 
 export function registerEntra(emu: AzureEmulator): void {
   emu.route(ENTRA_TOKEN_ROUTE, 'POST', TOKEN_PATH, (ctx) => entraToken(emu, ctx));
+  emu.route(ENTRA_DISCOVERY_ROUTE, 'GET', DISCOVERY_PATH, (ctx) => openIdConfiguration(emu, ctx));
+  // The signing keys the discovery document names: none (the emulator's tokens are unsigned).
+  emu.route('entra.keys', 'GET', KEYS_PATH, () => ({ status: 200, body: { keys: [] } }));
+}
+
+/** The token endpoint says invalid_request, the discovery document invalid_tenant. */
+function tenantNotFound(tenant: string, error = 'invalid_request'): Reply {
+  return aadsts(400, error, 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+}
+
+/** The origin a request was made to, as the client wrote it (scheme, host and port). */
+function originOf({ req, header }: RequestContext): string {
+  return `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${header('host') ?? '127.0.0.1'}`;
+}
+
+/** The v2.0 OpenID Connect discovery document of the tenant, as Entra ID serves it (the fields MSAL reads, and their neighbours). */
+function openIdConfiguration(emu: AzureEmulator, ctx: RequestContext): Reply {
+  const tenant = ctx.match?.[1] ?? '';
+  if (tenant.toLowerCase() !== emu.machine.tenantId.toLowerCase() && !['organizations', 'common'].includes(tenant.toLowerCase())) {
+    return tenantNotFound(tenant, 'invalid_tenant');
+  }
+  const origin = originOf(ctx);
+  const id = emu.machine.tenantId;
+  return {
+    status: 200,
+    body: {
+      token_endpoint: `${origin}/${id}/oauth2/v2.0/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${origin}/${id}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      issuer: `${origin}/${id}/v2.0`,
+      request_uri_parameter_supported: false,
+      userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
+      authorization_endpoint: `${origin}/${id}/oauth2/v2.0/authorize`,
+      device_authorization_endpoint: `${origin}/${id}/oauth2/v2.0/devicecode`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      end_session_endpoint: `${origin}/${id}/oauth2/v2.0/logout`,
+      claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+      kerberos_endpoint: `${origin}/${id}/kerberos`,
+      tenant_region_scope: 'WW',
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_graph_host_name: 'graph.windows.net',
+      msgraph_host: 'graph.microsoft.com',
+      rbac_url: 'https://pas.windows.net',
+    },
+  };
 }
 
 export interface FederatedTokenOptions {
@@ -78,23 +142,30 @@ export function federatedToken(emu: AzureEmulator, options: FederatedTokenOption
 
 /**
  * The environment of a pod with workload identity, pointing at this
- * emulator: AZURE_AUTHORITY_HOST, AZURE_TENANT_ID, AZURE_CLIENT_ID and
- * AZURE_FEDERATED_TOKEN_FILE (a fresh file holding a federated token).
+ * emulator: AZURE_AUTHORITY_HOST (its HTTPS listener, as Entra ID is only
+ * served over HTTPS), AZURE_TENANT_ID, AZURE_CLIENT_ID and
+ * AZURE_FEDERATED_TOKEN_FILE (a fresh file holding a federated token); and,
+ * so that a client process trusts the emulator's certificate,
+ * NODE_EXTRA_CA_CERTS and REQUESTS_CA_BUNDLE (in-process code passes
+ * emu.tls.pemFile as its CA file instead).
  */
 export function workloadIdentityEnv(emu: AzureEmulator, options: FederatedTokenOptions = {}): Record<string, string> {
   const identity = options.identity ?? emu.machine.userAssigned[0];
   if (!identity) throw new Error('Workload identity needs a user-assigned identity: start the emulator with userAssigned: [...].');
   const file = join(tempFolder('azure-tokens-'), 'azure-identity-token');
   writeFileSync(file, `${federatedToken(emu, options)}\n`, { mode: 0o600 });
-  return { AZURE_AUTHORITY_HOST: emu.url, AZURE_TENANT_ID: emu.machine.tenantId, AZURE_CLIENT_ID: identity.clientId, AZURE_FEDERATED_TOKEN_FILE: file };
+  return {
+    AZURE_AUTHORITY_HOST: emu.httpsUrl,
+    NODE_EXTRA_CA_CERTS: emu.tls.pemFile,
+    REQUESTS_CA_BUNDLE: emu.tls.pemFile,
+    AZURE_TENANT_ID: emu.machine.tenantId, AZURE_CLIENT_ID: identity.clientId, AZURE_FEDERATED_TOKEN_FILE: file,
+  };
 }
 
-function entraToken(emu: AzureEmulator, { url, body }: RequestContext): Reply {
+function entraToken(emu: AzureEmulator, { match, body }: RequestContext): Reply {
   const m = emu.machine;
-  const tenant = TOKEN_PATH.exec(url.pathname)?.[1] ?? '';
-  if (tenant.toLowerCase() !== m.tenantId.toLowerCase()) {
-    return aadsts(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
-  }
+  const tenant = match?.[1] ?? '';
+  if (tenant.toLowerCase() !== m.tenantId.toLowerCase()) return tenantNotFound(tenant);
   const form = new URLSearchParams(body);
   for (const required of ['grant_type', 'client_id']) {
     if (!form.get(required)) return aadsts(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${required}'.`);

@@ -26,6 +26,8 @@ export interface RequestContext {
   body: string;
   /** Header lookup, case-insensitive, first value. */
   header(name: string): string | undefined;
+  /** What a RegExp route's path matched (without regard to case). */
+  match?: RegExpExecArray;
 }
 
 export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
@@ -83,8 +85,15 @@ export class AzureEmulator {
     return this.certificate;
   }
 
+  /**
+   * Serves a path as Azure's services do: without regard to case, and with or
+   * without a trailing slash (msal-node and @azure/identity ask IMDS for
+   * /metadata/identity/oauth2/token/; App Service's MSI_ENDPOINT ends in a
+   * slash). Handlers see the path without its trailing slashes.
+   */
   route(name: string, method: string, path: string | RegExp, handler: Handler): this {
-    this.routes.push({ name, method, path, handler });
+    const pattern = typeof path === 'string' ? routePath(path) : new RegExp(path.source, path.flags.includes('i') ? path.flags : `${path.flags}i`);
+    this.routes.push({ name, method, path: pattern, handler });
     return this;
   }
 
@@ -140,9 +149,14 @@ export class AzureEmulator {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
-    const route = this.routes.find(
-      (r) => r.method === req.method && (typeof r.path === 'string' ? r.path === url.pathname : r.path.test(url.pathname)),
-    );
+    url.pathname = url.pathname.replace(/(.)\/+$/, '$1');
+    let match: RegExpExecArray | undefined;
+    const route = this.routes.find((r) => {
+      if (r.method !== req.method) return false;
+      if (typeof r.path === 'string') return r.path === routePath(url.pathname);
+      match = r.path.exec(url.pathname) ?? undefined;
+      return !!match;
+    });
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -159,7 +173,7 @@ export class AzureEmulator {
         const v = req.headers[n.toLowerCase()];
         return Array.isArray(v) ? v[0] : v;
       };
-      send(res, await route.handler({ req, url, body, header }));
+      send(res, await route.handler({ req, url, body, header, match }));
     } catch (e) {
       send(res, { status: 500, body: { error: 'emulator_error', error_description: String(e) } });
     }
@@ -177,6 +191,11 @@ export class AzureEmulator {
     send(res, { status: step.status, headers: step.headers, body: step.body });
     return true;
   }
+}
+
+/** A path as routes compare it: lower case, without trailing slashes. */
+function routePath(path: string): string {
+  return path.toLowerCase().replace(/(.)\/+$/, '$1');
 }
 
 function send(res: ServerResponse, reply: Reply): void {

@@ -75,7 +75,7 @@ describe('header and URL injection', () => {
 
   it('refuses AZURE_AUTHORITY_HOST with a query, before the federated token is sent', async () => {
     const options = sourceOptions(emu, 'workloadIdentity');
-    const e = await failure({ ...options, env: { ...options.env, AZURE_AUTHORITY_HOST: `${emu.url}/?tenant=` } });
+    const e = await failure({ ...options, env: { ...options.env, AZURE_AUTHORITY_HOST: `${emu.httpsUrl}/?tenant=` } });
     assert.equal(e.key, 'EndpointBaseInvalid');
     assert.equal(emu.received(ENTRA_TOKEN_ROUTE).length, 0);
     assert.equal(emu.requests.length, 0);
@@ -196,7 +196,7 @@ describe('header and URL injection', () => {
       const sent = c.name === 'workloadIdentity' ? params.getAll('scope') : params.getAll('resource');
       assert.deepEqual(sent, [c.name === 'workloadIdentity' ? `${typed}/.default` : typed]);
       assert.ok(!params.getAll('client_id').includes('evil'), 'the typed resource added no parameter');
-      assert.equal(req.headers.host, new URL(c.name === 'serviceFabric' ? emu.httpsUrl : emu.url).host);
+      assert.equal(req.headers.host, new URL(c.name === 'serviceFabric' || c.name === 'workloadIdentity' ? emu.httpsUrl : emu.url).host);
     });
   }
 
@@ -207,7 +207,7 @@ describe('header and URL injection', () => {
   ] as const) {
     it(`refuses AZURE_AUTHORITY_HOST with ${what}, before the federated token is sent`, async () => {
       const options = sourceOptions(emu, 'workloadIdentity');
-      const e = await failure({ ...options, env: { ...options.env, AZURE_AUTHORITY_HOST: host(emu.url) } });
+      const e = await failure({ ...options, env: { ...options.env, AZURE_AUTHORITY_HOST: host(emu.httpsUrl) } });
       assert.equal(e.kind, 'hostSetup');
       assert.equal(emu.requests.length, 0);
     });

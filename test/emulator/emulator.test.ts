@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
-import { AzureEmulator, IMDS_TOKEN_ROUTE } from '../../emulator';
+import { appServiceLegacyEnv, AzureEmulator, IMDS_TOKEN_ROUTE } from '../../emulator';
 import { decodeJwtClaims } from '../../src/core/jwt';
 import { useEmulator } from '../helpers/emulator';
 
@@ -33,6 +33,24 @@ describe('the emulator', () => {
     const claims = decodeJwtClaims(body.access_token as string);
     assert.equal(claims?.aud, 'https://vault.azure.net');
     assert.match(String(claims?.xms_emulator), /^emu-/);
+  });
+
+  it('answers every route without regard to case and with or without a trailing slash, as Azure does', async () => {
+    const legacy = appServiceLegacyEnv(emu);
+    const asks: Array<[string, Record<string, string>]> = [
+      // msal-node and @azure/identity under AZURE_POD_IDENTITY_AUTHORITY_HOST
+      [`${emu.url}/metadata/identity/oauth2/token/?api-version=2018-02-01&resource=https://vault.azure.net`, { Metadata: 'true' }],
+      [`${emu.url}/Metadata/Identity/OAuth2/Token?api-version=2018-02-01&resource=https://vault.azure.net`, { Metadata: 'true' }],
+      // App Service's MSI_ENDPOINT ends in a slash; the Azure CLI asks {MSI_ENDPOINT}/?resource=…
+      [`${legacy.MSI_ENDPOINT.toUpperCase().replace('HTTP://', 'http://')}//?api-version=2017-09-01&resource=https://vault.azure.net`, { secret: legacy.MSI_SECRET }],
+    ];
+    for (const [url, headers] of asks) {
+      const res = await fetch(url, { headers });
+      assert.equal(res.status, 200, `${url}: ${await res.text()}`);
+    }
+    // A route with parameters in its path (Resource Manager's) still reads them.
+    await fetch(`${emu.url}/SUBSCRIPTIONS/${emu.machine.subscriptionId}/ResourceGroups/${emu.machine.resourceGroup}/?api-version=2022-09-01`);
+    assert.notEqual(emu.requests.at(-1)?.route, 'unmatched');
   });
 
   it('refuses requests through a proxy and unknown api-versions as IMDS does', async () => {

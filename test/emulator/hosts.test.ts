@@ -50,6 +50,8 @@ describe('the emulated hosts', () => {
     assert.match(String(body.expires_on), /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M \+00:00$/);
     assert.equal(legacyExpiresOn(1893456000), '1/1/2030 12:00:00 AM +00:00');
     assert.equal(legacyExpiresOn(1908187452), '6/20/2030 12:04:12 PM +00:00');
+    assert.equal(legacyExpiresOn(1908187452, 'linux'), '06/20/2030 12:04:12 +00:00');
+    assert.equal(legacyExpiresOn(1893456000 + 5 * 3600, 'linux'), '01/01/2030 05:00:00 +00:00');
     const wrongVersion = await fetch(`${endpoint}?api-version=2019-08-01&resource=${ARM}`, { headers: { secret } });
     assert.equal(wrongVersion.status, 400);
   });

@@ -49,6 +49,8 @@ export function sourceOptions(emu: AzureEmulator, name: SourceName, extra: Parti
     audience: parseAudience('AzureResourceManager'),
     testHooks: { ...arcTestHooks(emu), arcHimdsFile: '/nonexistent/himds' },
     retryPolicy: FAST,
+    // Entra ID is served over HTTPS with the emulator's certificate (the agent's CA file, for in-process code).
+    network: { caFile: emu.tls.pemFile },
     ...extra,
     env: extra.env ?? sourceEnv(emu, name),
   };

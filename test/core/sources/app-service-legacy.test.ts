@@ -3,23 +3,19 @@
  * DEFAULT_IDENTITY_CLIENT_ID, and expires_on in epoch seconds beside App Service's date string.
  */
 import { strict as assert } from 'node:assert';
-import { APP_SERVICE_LEGACY_TOKEN_ROUTE, appServiceLegacyEnv, AzureEmulator, azureMachineLearningEnv, EmulatorOptions, setLegacyHost } from '../../../emulator';
+import { APP_SERVICE_LEGACY_TOKEN_ROUTE, appServiceLegacyEnv, AZURE_ML_TOKEN_ROUTE, AzureEmulator, azureMachineLearningEnv, EmulatorOptions } from '../../../emulator';
 import { acquireToken } from '../../../src/core/acquire';
 import { userAssigned } from '../../../src/core/identity';
 import { withEmulator } from '../../helpers/emulator';
 import { sourceOptions } from '../../helpers/sources';
 
-function sent(emu: AzureEmulator): URLSearchParams {
-  return new URL(emu.received(APP_SERVICE_LEGACY_TOKEN_ROUTE).at(-1)!.url, 'http://x').searchParams;
+function sent(emu: AzureEmulator, route = AZURE_ML_TOKEN_ROUTE): URLSearchParams {
+  return new URL(emu.received(route).at(-1)!.url, 'http://x').searchParams;
 }
 
 describe('Azure Machine Learning (2017-09-01 protocol)', () => {
-  /** Runs `body` with an emulator whose 2017-09-01 endpoint answers as Azure Machine Learning. */
-  const aml = (body: (emu: AzureEmulator) => Promise<void>, options: EmulatorOptions = { userAssigned: ['id-a', 'id-b'] }) =>
-    withEmulator(options, async (emu) => {
-      setLegacyHost(emu, 'azureMachineLearning');
-      await body(emu);
-    });
+  /** Runs `body` with an emulator (whose Azure Machine Learning endpoint azureMachineLearningEnv names). */
+  const aml = (body: (emu: AzureEmulator) => Promise<void>, options: EmulatorOptions = { userAssigned: ['id-a', 'id-b'] }) => withEmulator(options, body);
 
   it('names DEFAULT_IDENTITY_CLIENT_ID as clientid for the system-assigned request, and reads expires_on in epoch seconds', () =>
     aml(async (emu) => {
@@ -59,9 +55,8 @@ describe('Azure Machine Learning (2017-09-01 protocol)', () => {
 
   it('without DEFAULT_IDENTITY_CLIENT_ID (App Service) sends no clientid and reads the date-string expires_on', () =>
     aml(async (emu) => {
-      setLegacyHost(emu, 'appService');
       const result = await acquireToken(sourceOptions(emu, 'appServiceLegacy', { env: appServiceLegacyEnv(emu) }));
-      assert.equal(sent(emu).get('clientid'), null);
+      assert.equal(sent(emu, APP_SERVICE_LEGACY_TOKEN_ROUTE).get('clientid'), null);
       assert.deepEqual(result.identity, { kind: 'system' });
       assert.equal(result.expiresOn.getTime(), (emu.minted.at(-1)!.claims.exp as number) * 1000);
     }));

@@ -133,10 +133,10 @@ describe('workload identity token source', () => {
   it('goes through the agent proxy; local endpoints never do', async () => {
     const proxy = await startProxy();
     try {
-      const network = { proxy: { url: proxy.url } };
+      const network = { proxy: { url: proxy.url }, caFile: emu.tls.pemFile };
       await acquireToken(sourceOptions(emu, 'workloadIdentity', { network }));
       assert.equal(proxy.seen.length, 1);
-      assert.equal(proxy.seen[0].url, new URL(emu.url).host);
+      assert.equal(proxy.seen[0].url, new URL(emu.httpsUrl).host);
       for (const local of ['appService', 'appServiceLegacy', 'cloudShell', 'azureArc', 'imds', 'serviceFabric'] as const) {
         await acquireToken(sourceOptions(emu, local, { network, env: sourceEnv(emu, local) }));
       }
