@@ -8,7 +8,8 @@
  *
  * Azure Machine Learning compute also sets DEFAULT_IDENTITY_CLIENT_ID, the
  * client ID of its default identity: a system-assigned request names it as
- * clientid, as MSAL .NET (MachineLearningManagedIdentitySource.cs) does, and
+ * clientid, as MSAL .NET (MachineLearningManagedIdentitySource.cs) and msal-node
+ * (MachineLearning.ts) do, and
  * the claims check then expects that identity.
  */
 import type { IdentitySelector } from '../identity';
