@@ -5,7 +5,7 @@
  * masks it. Used by the tests, the demo and the benchmark.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempFolder } from './temp';
@@ -59,7 +59,23 @@ export interface RunTaskOptions {
   taskVariables?: Map<string, string> | Record<string, string>;
   /** The node binary (default: this process's). */
   nodePath?: string;
+  /** Runs node through another program, such as Wine for a Windows node.exe. */
+  wrapper?: TaskWrapper;
   timeoutMs?: number;
+}
+
+/**
+ * How to run node.exe under Wine (or a like program): `command args… nodePath
+ * script`, with the script and Agent.TempDirectory given as the guest's paths
+ * and stdout and stderr sent to files (Wine 8 cannot write to a pipe).
+ */
+export interface TaskWrapper {
+  command: string;
+  args: string[];
+  /** A path of this machine as the guest sees it (Z:\… under Wine). */
+  toGuest(path: string): string;
+  /** A path the guest printed, as this machine sees it. */
+  fromGuest(path: string): string;
 }
 
 export function variableEnvName(name: string): string {
@@ -82,15 +98,18 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
     'Agent.JobName': 'Job',
     'System.TeamFoundationCollectionUri': 'https://dev.azure.com/contoso/',
     'System.CollectionUri': 'https://dev.azure.com/contoso/',
+    'System.ServerType': 'Hosted',
     'System.TeamProject': 'Demo',
     'System.HostType': 'build',
     'Build.BuildId': '42',
     ...options.variables,
   };
+  const wrapper = options.wrapper;
+  const guest = (name: string, value: string) => (wrapper && name === 'Agent.TempDirectory' ? wrapper.toGuest(value) : value);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? tmpdir(),
-    ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [variableEnvName(k), v])),
+    ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [variableEnvName(k), guest(k, v)])),
     ...Object.fromEntries(Object.entries(options.inputs ?? {}).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v])),
     ...Object.fromEntries(
       [...(options.taskVariables instanceof Map ? options.taskVariables : Object.entries(options.taskVariables ?? {}))].map(([k, v]) => [`VSTS_TASKVARIABLE_${variableEnvName(k)}`, v]),
@@ -99,19 +118,25 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
   };
   const started = Date.now();
   const temp = variables['Agent.TempDirectory'];
-  const child = spawn(options.nodePath ?? process.execPath, [taskTarget(options.taskDir, options.stage)], {
-    env,
-    cwd: temp,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const target = taskTarget(options.taskDir, options.stage);
+  const node = options.nodePath ?? process.execPath;
+  const files = wrapper && { stdout: join(temp, `.task-stdout-${started}.txt`), stderr: join(temp, `.task-stderr-${started}.txt`) };
+  const fds = files && [openSync(files.stdout, 'w'), openSync(files.stderr, 'w')];
+  const child = wrapper
+    ? spawn(wrapper.command, [...wrapper.args, node, wrapper.toGuest(target)], { env, cwd: temp, stdio: ['ignore', fds![0], fds![1]] })
+    : spawn(node, [target], { env, cwd: temp, stdio: ['ignore', 'pipe', 'pipe'] });
+  fds?.forEach((fd) => closeSync(fd));
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   clearTimeout(timer);
-  return { ...interpret(stdout, stderr, exitCode, Date.now() - started, /^true$/i.test(variables['System.Debug'] ?? '')), tempDirectory: temp };
+  if (files) [stdout, stderr] = [readFileSync(files.stdout, 'utf8'), readFileSync(files.stderr, 'utf8')];
+  const run = interpret(stdout, stderr, exitCode, Date.now() - started, /^true$/i.test(variables['System.Debug'] ?? ''));
+  if (wrapper) run.summaries = run.summaries.map((s) => ({ ...s, file: wrapper.fromGuest(s.file) }));
+  return { ...run, tempDirectory: temp };
 }
 
 /** The agent takes a command from anywhere in a line, not only its start. */

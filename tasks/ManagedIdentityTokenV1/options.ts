@@ -7,6 +7,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import type { Audience } from '../../src/core/audience';
 import { parseSubscription, SubscriptionRef } from '../../src/core/azcli';
 import { AZURE_DEVOPS_RESOURCE } from '../../src/core/clouds';
+import { isDevOpsServicesUrl } from '../../src/core/devops';
 import { InputError } from '../common/inputs';
 import { warn } from '../common/log';
 
@@ -49,10 +50,24 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
       throw new InputError(tl.loc('DevOpsAudienceRequired', input, audienceInput.trim(), AZURE_DEVOPS_RESOURCE));
     }
   }
+  const uri = (tl.getVariable('System.CollectionUri') || tl.getVariable('System.TeamFoundationCollectionUri') || '').trim();
+  const onServer = onAzureDevOpsServer(uri);
   if (o.verifyAzureDevOps) {
-    const uri = (tl.getVariable('System.CollectionUri') || tl.getVariable('System.TeamFoundationCollectionUri') || '').trim();
     if (!/^https?:\/\//i.test(uri)) throw new InputError(tl.loc('CollectionUriMissing'));
+    if (onServer) throw new InputError(tl.loc('DevOpsServerNoEntra', uri));
     o.collectionUri = uri;
   }
+  if (onServer && audience.resource.toLowerCase() === AZURE_DEVOPS_RESOURCE) warn(tl.loc('DevOpsServerTokenUnusable', uri));
   return o;
+}
+
+/**
+ * Whether this job runs on Azure DevOps Server: the agent's System.ServerType
+ * ('Hosted' on Azure DevOps Services, 'OnPremises' on Server), or, where it
+ * is not set, a collection URL that is not a Services one.
+ */
+export function onAzureDevOpsServer(collectionUri: string): boolean {
+  const serverType = tl.getVariable('System.ServerType')?.trim();
+  if (serverType) return serverType.toLowerCase() !== 'hosted';
+  return /^https?:\/\//i.test(collectionUri) && !isDevOpsServicesUrl(collectionUri);
 }

@@ -16,6 +16,8 @@ export interface VariableRow {
 
 export interface SummaryFacts {
   variableName: string;
+  /** The outputVariables input: whether other jobs can read the variables. */
+  outputVariables: boolean;
   identity: string;
   source: string;
   audience: string;
@@ -76,15 +78,19 @@ export function summaryMarkdown(f: SummaryFacts): string {
     ...(f.devOps?.exported ? ['    AZURE_DEVOPS_EXT_PAT: $(AZURE_DEVOPS_EXT_PAT)'] : []),
     '```',
     '',
-    tl.loc('SummaryUseOtherJob'),
-    '',
-    '```yaml',
-    '- job: next',
-    '  dependsOn: <job>',
-    '  variables:',
-    `    token: $[ dependencies.<job>.outputs['<step>.${name}'] ]`,
-    `    tokenExpiresOn: $[ dependencies.<job>.outputs['<step>.${name}.expiresOn'] ]`,
-    '```',
+    ...(f.outputVariables
+      ? [
+          tl.loc('SummaryUseOtherJob'),
+          '',
+          '```yaml',
+          '- job: next',
+          '  dependsOn: <job>',
+          '  variables:',
+          `    token: $[ dependencies.<job>.outputs['<step>.${name}'] ]`,
+          `    tokenExpiresOn: $[ dependencies.<job>.outputs['<step>.${name}.expiresOn'] ]`,
+          '```',
+        ]
+      : [tl.loc('SummaryNoOutputVariables')]),
   ];
   if (f.azLogin) lines.push('', tl.loc('SummaryUseAzureCli'));
   if (f.devOps?.exported) lines.push('', tl.loc('SummaryUseAzureDevOpsCli'));

@@ -7,6 +7,8 @@ export const COMMON_MESSAGES = {
   ArmEndpointInvalid:
     "The input armEndpoint has the value '%s', which is not an http(s) URL without credentials, query or fragment. Give the Azure Resource Manager URL of your cloud, for example https://management.local.azurestack.external/.",
   InputChoiceInvalid: "The input %s has the value '%s', which is not one of: %s. Use one of those values.",
+  MicrosoftHostedNoIdentity:
+    'This agent reports Agent.IsSelfHosted = 0: it belongs to an agent cloud, as Microsoft-hosted agents do, and those have no managed identity of yours. Use a self-hosted agent on an Azure VM or scale set that has the identity, a Managed DevOps Pool with the identity assigned (Settings > Identity), or AzureCLI@2 with a workload identity federation service connection.',
   Retrying: 'Attempt %s at %s failed (%s); retrying in %s s.',
   UnexpectedError: 'Unexpected error: %s. Run with system.debug=true and report it with the log.',
   VariableNameInvalid:

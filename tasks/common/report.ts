@@ -3,14 +3,14 @@
  * and a guard that keeps any token out of the log.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { isManagedIdentityError } from '../../src/core/errors';
+import { isManagedIdentityError, ManagedIdentityError } from '../../src/core/errors';
 import { inertLogText } from '../../src/core/log-text';
 import type { Message } from '../../src/core/messages';
 import { jwtSecretSegments } from '../../src/core/jwt';
+import { writeSecretFile } from '../../src/core/secret-file';
 import type { RetryEvent } from '../../src/core/retry';
 import { InputError } from './inputs';
 import { sayLine } from './log';
@@ -31,10 +31,27 @@ export function logRetry(event: RetryEvent & { source: string }): void {
   else tl.debug(text);
 }
 
+/**
+ * Core errors that mean this machine offers no identity of the user's: no
+ * endpoint answered, or the endpoint knows no such identity.
+ */
+const NO_IDENTITY_KEYS: ReadonlySet<string> = new Set(['NoEndpoint', 'IdentityNotFound']);
+
+/**
+ * On an agent of an agent cloud (Agent.IsSelfHosted = 0: Microsoft-hosted
+ * agents, and possibly Managed DevOps Pools and scale sets, which do have
+ * identities) a missing identity gets the ways out that such an agent has.
+ * Nothing is refused up front: an agent reporting 0 with an identity works.
+ */
+export function agentCloudAdvice(e: ManagedIdentityError): string | undefined {
+  if (e.kind !== 'noEndpoint' && !NO_IDENTITY_KEYS.has(e.key)) return undefined;
+  return tl.getVariable('Agent.IsSelfHosted')?.trim() === '0' ? tl.loc('MicrosoftHostedNoIdentity') : undefined;
+}
+
 /** The localised, actionable text of any failure. */
 export function describeFailure(e: unknown): string {
   // The service's correlation or request IDs stay with the advice: a support case needs them.
-  if (isManagedIdentityError(e)) return e.support ? `${tl.loc(e.key, ...e.args)} ${tl.loc('SupportDetails', e.support)}` : tl.loc(e.key, ...e.args);
+  if (isManagedIdentityError(e)) return [tl.loc(e.key, ...e.args), agentCloudAdvice(e), e.support && tl.loc('SupportDetails', e.support)].filter(Boolean).join(' ');
   if (e instanceof InputError || e instanceof LocalizedError) return e.message;
   return tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e));
 }
@@ -62,8 +79,8 @@ export class LocalizedError extends Error {}
 export function attachSummary(namePrefix: string, title: string, markdown: string): string {
   const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
   const file = join(dir, `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
-  // A new file ('wx'): never one another user placed there first (the system temp folder is shared), which would keep its mode.
-  writeFileSync(file, markdown, { mode: 0o600, flag: 'wx' });
+  // A new private file renamed into place: never one another user placed there first (the system temp folder is shared).
+  writeSecretFile(file, markdown);
   tl.addAttachment(SUMMARY_ATTACHMENT, summaryTitle(title), file);
   return file;
 }

@@ -84,3 +84,39 @@ async function startAndStop(emu: AzureEmulator): Promise<void> {
   assert.match(stderr, new RegExp(`^  oid +${identity.objectId}$`, 'm'));
   assert.match(stdout, /1\. Checking.*\n2\. Registering.*\n3\. Removing/s);
 }
+
+/**
+ * examples/agent/start.ps1 cannot run here (no PowerShell on this machine, nor
+ * under Wine): its steps are checked against start.sh's, line by line of
+ * meaning, so the two stay twins.
+ */
+describe('examples/agent/start.ps1 (read, not run: no PowerShell here)', () => {
+  const ps1 = readFileSync(join(ROOT, 'examples', 'agent', 'start.ps1'), 'utf8');
+  const sh = readFileSync(join(ROOT, 'examples', 'agent', 'start.sh'), 'utf8');
+
+  it('reads the same settings as start.sh and asks mi-token for the same token', () => {
+    for (const name of ['AZP_URL', 'AZP_POOL', 'AZP_AGENT_NAME', 'AZP_WORK', 'AZP_CLIENT_ID', 'AGENT_DIR']) {
+      assert.ok(sh.includes(name), `start.sh reads ${name}`);
+      assert.ok(ps1.includes(`$Env:${name}`), `start.ps1 reads ${name}`);
+    }
+    assert.match(sh, /mi_args=\(--audience AzureDevOps --timeout 60\)/);
+    assert.match(ps1, /\$miArgs = @\('--audience', 'AzureDevOps', '--timeout', '60'\)/);
+    assert.match(ps1, /\$miArgs \+= @\('--client-id', \$Env:AZP_CLIENT_ID\)/);
+  });
+
+  it('checks the identity first, registers with a token, runs the agent, and removes it with a fresh token in finally, five tries', () => {
+    const steps = ['& mi-token @miArgs --claims', '$token = Get-AgentToken', '.\\config.cmd --unattended', '--auth pat --token $token', '.\\run.cmd @args', 'finally {', '$token = & mi-token @miArgs', '.\\config.cmd remove --unattended --auth pat --token $token'];
+    let at = -1;
+    for (const step of steps) {
+      const next = ps1.indexOf(step, at + 1);
+      assert.ok(next > at, `start.ps1 has "${step}" after the step before it`);
+      at = next;
+    }
+    assert.match(ps1, /foreach \(\$attempt in 1\.\.5\)/);
+    // A native command's failure does not stop PowerShell: the line after each mi-token or config.cmd call checks $LASTEXITCODE.
+    const lines = ps1.split('\n');
+    lines.forEach((line, i) => {
+      if (/^\s*(\$token = )?& mi-token|^\s*\.\\config\.cmd remove/.test(line)) assert.match(lines[i + 1], /\$LASTEXITCODE/, line);
+    });
+  });
+});

@@ -155,6 +155,30 @@ describe('the bundled mi-token', () => {
         assert.equal(shown, `${id.objectId} ${expires}`);
       });
 
+      it('prints PowerShell $env: lines and cmd set lines with the same values', async () => {
+        const pwsh = await run(['--output', 'pwsh']);
+        assert.equal(pwsh.code, 0, pwsh.stderr);
+        const env = await run(['--output', 'env']);
+        const [pwshToken, envToken] = [emu.minted.at(-2)!.token, emu.minted.at(-1)!.token];
+        const values = (text: string, token: string) => text.replace(token, '<token>').replace(/T\d\d:\d\d:\d\d\.000Z/, '<time>');
+        assert.equal(
+          values(pwsh.stdout, pwshToken),
+          values(env.stdout, envToken)
+            .split('\n')
+            .map((l) => l.replace(/^export (\w+)=/, '$$env:$1 = '))
+            .join('\n'),
+        );
+        const cmd = await run(['--output', 'cmd']);
+        assert.equal(cmd.code, 0, cmd.stderr);
+        assert.equal(
+          values(cmd.stdout, emu.minted.at(-1)!.token),
+          values(env.stdout, envToken)
+            .split('\n')
+            .map((l) => l.replace(/^export (\w+)='(.*)'$/, 'set "$1=$2"'))
+            .join('\r\n'),
+        );
+      });
+
       for (const [kind, name] of Object.entries(source.selectors) as Array<[IdentityIdType, string]>) {
         it(`selects a user-assigned identity with ${SELECTOR_OPTION[kind]} (${name} on the wire)`, async () => {
           const target = emu.machine.userAssigned[1];
@@ -235,7 +259,7 @@ describe('the bundled mi-token', () => {
         ['a malformed audience', ['--audience', 'management.azure.com'], /^mi-token: The audience 'management.azure.com' is not a resource URI.*Example/],
         ['an unknown source', ['--source', 'carrier-pigeon'], /^mi-token: --source: identitySource 'carrier-pigeon' is not one of: auto, /],
         ['an unknown cloud', ['--cloud', 'AzureGermanCloud'], /^mi-token: --cloud 'AzureGermanCloud' is not one of: AzureCloud, /],
-        ['an unknown output', ['--output', 'yaml'], /^mi-token: --output 'yaml' is not one of: token, json, env/],
+        ['an unknown output', ['--output', 'yaml'], /^mi-token: --output 'yaml' is not one of: token, json, env, pwsh, cmd/],
         ['a bad timeout', ['--timeout', '1.5'], /^mi-token: --timeout: timeoutSeconds '1.5' is not a positive whole number/],
       ] as const) {
         it(`exits 2 with the usage on ${what}, before any request`, async () => {
@@ -257,7 +281,7 @@ describe('the bundled mi-token', () => {
         const r = await run(source.name === 'imds' ? [] : ['--timeout', '2']);
         assert.equal(r.code, 3, r.stderr);
         assert.equal(r.stdout, '');
-        assert.match(r.stderr, /(^|\n)mi-token: No managed identity endpoint answered .*Azure-hosted agent.*\n$/);
+        assert.match(r.stderr, /(^|\n)mi-token: No managed identity endpoint answered .*a self-hosted agent on a VM or scale set.*\n$/);
       });
 
       const refusals: Array<readonly [string, readonly string[], RegExp]> = [];

@@ -5,7 +5,7 @@ import fs = require('node:fs');
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sinon from 'sinon';
-import { claimsText, fileContent, formatOutput, shellQuote } from '../../src/cli/output';
+import { claimsText, cmdValue, fileContent, formatOutput, OutputError, powershellQuote, shellQuote } from '../../src/cli/output';
 import { SECRET_FILE_MODE, writeSecretFile } from '../../src/core/secret-file';
 import type { TokenResult } from '../../src/core/acquire';
 
@@ -41,6 +41,38 @@ describe('mi-token output', () => {
       formatOutput('env', OPAQUE),
       "export MI_TOKEN='opaque-token-value'\nexport MI_TOKEN_EXPIRES_ON='2030-01-16T05:24:12.000Z'\nexport MI_TENANT_ID=''\nexport MI_OBJECT_ID=''\nexport MI_CLIENT_ID='11111111-2222-4333-8444-555555555555'\n",
     );
+  });
+
+  it('gives PowerShell $env: lines in verbatim quotes, and cmd set "NAME=value" lines with CRLF', () => {
+    assert.equal(
+      formatOutput('pwsh', OPAQUE),
+      "$env:MI_TOKEN = 'opaque-token-value'\n$env:MI_TOKEN_EXPIRES_ON = '2030-01-16T05:24:12.000Z'\n$env:MI_TENANT_ID = ''\n$env:MI_OBJECT_ID = ''\n$env:MI_CLIENT_ID = '11111111-2222-4333-8444-555555555555'\n",
+    );
+    assert.equal(
+      formatOutput('cmd', OPAQUE),
+      'set "MI_TOKEN=opaque-token-value"\r\nset "MI_TOKEN_EXPIRES_ON=2030-01-16T05:24:12.000Z"\r\nset "MI_TENANT_ID="\r\nset "MI_OBJECT_ID="\r\nset "MI_CLIENT_ID=11111111-2222-4333-8444-555555555555"\r\n',
+    );
+  });
+
+  it('quotes any value for PowerShell so that nothing in it is code: quotes (typographic ones too) are doubled, $ ` ( ; and line breaks stay literal', () => {
+    assert.equal(powershellQuote("it's"), "'it''s'");
+    assert.equal(powershellQuote('\u2018x\u2019 \u201a\u201b'), "'\u2018\u2018x\u2019\u2019 \u201a\u201a\u201b\u201b'");
+    assert.equal(powershellQuote('$(Remove-Item C:\\) `n "x"; a\nb'), "'$(Remove-Item C:\\) `n \"x\"; a\nb'");
+    // Read back as PowerShell does: inside '…' only a doubled quote is special, so undoubling gives the value.
+    for (const value of ["'", "''; Write-Host pwned; '", '\u2019; calc; \u2018', 'plain']) {
+      const quoted = powershellQuote(value);
+      const inner = quoted.slice(1, -1);
+      assert.ok(!/(^|[^'\u2018-\u201b])['\u2018-\u201b]([^'\u2018-\u201b]|$)/.test(inner.replace(/(['\u2018-\u201b])\1/g, '')), `no lone quote in ${quoted}`);
+      assert.equal(inner.replace(/(['\u2018-\u201b])\1/g, '$1'), value);
+    }
+  });
+
+  it('refuses, for cmd, any value with a character cmd.exe would expand or end on, without printing the value', () => {
+    for (const bad of ['a"b', '%PATH%', '!x!', 'a^b', 'a&calc', 'a|b', 'a<b', 'a>b', 'a\r\nset X=1', 'é', 'a\tb']) {
+      assert.throws(() => cmdValue('MI_TOKEN', bad), (e: Error) => e instanceof OutputError && /MI_TOKEN holds a character that cmd.exe cannot carry/.test(e.message) && !e.message.includes(bad), JSON.stringify(bad));
+    }
+    assert.throws(() => formatOutput('cmd', { ...OPAQUE, token: 'x%y' }), OutputError);
+    for (const good of ['eyJ0eXAi.eyJhdWQ.sig-_', '2030-01-16T05:24:12.000Z', 'b64+/==', '']) assert.equal(cmdValue('V', good), good);
   });
 
   it('puts the bare token in a file without a newline, other formats as printed', () => {

@@ -174,7 +174,7 @@ describe('acquireToken on IMDS', () => {
     const started = Date.now();
     const e = await failure({ audience: parseAudience('AzureResourceManager'), env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}` } });
     assert.equal(e.kind, 'noEndpoint');
-    assert.match(e.message, /No managed identity endpoint answered.*Azure-hosted agent/);
+    assert.match(e.message, /No managed identity endpoint answered.*a self-hosted agent on a VM or scale set/);
     assert.ok(Date.now() - started < 2000);
   });
 
@@ -195,7 +195,7 @@ describe('acquireToken on IMDS', () => {
         const e = await failure({ audience: parseAudience('AzureResourceManager'), env });
         assert.equal(e.kind, 'noEndpoint');
         assert.equal(e.key, 'NoEndpoint');
-        assert.match(e.message, /^No managed identity endpoint answered \(http:\/\/127\.0\.0\.1:\d+: HTTP 403 from a proxy, not IMDS: .*unreachable.*Azure-hosted agent/);
+        assert.match(e.message, /^No managed identity endpoint answered \(http:\/\/127\.0\.0\.1:\d+: HTTP 403 from a proxy, not IMDS: .*unreachable.*a self-hosted agent on a VM or scale set/);
         assert.equal(emu.received(IMDS_TOKEN_ROUTE).length, 1);
       });
     }

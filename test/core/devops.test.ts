@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { AzureEmulator, DEVOPS_CONNECTION_DATA_ROUTE, devopsOf, imdsEnv } from '../../emulator';
 import { acquireToken } from '../../src/core/acquire';
 import { parseAudience } from '../../src/core/audience';
-import { checkAzureDevOps, DEVOPS_ANONYMOUS_ID, DevOpsCheck, evaluateConnectionData, evaluateError, evaluateResponse } from '../../src/core/devops';
+import { checkAzureDevOps, DEVOPS_ANONYMOUS_ID, DevOpsCheck, evaluateConnectionData, evaluateError, evaluateResponse, isDevOpsServicesUrl } from '../../src/core/devops';
 import { withConnectProxy } from '../helpers/proxy';
 import { useEmulator } from '../helpers/emulator';
 
@@ -13,6 +13,13 @@ function problemText(check: DevOpsCheck): string {
 function problem(check: DevOpsCheck): string {
   return check.ok ? 'ok' : check.problem;
 }
+
+describe('isDevOpsServicesUrl', () => {
+  it('knows Azure DevOps Services collection URLs from Azure DevOps Server ones', () => {
+    for (const url of ['https://dev.azure.com/contoso/', 'https://DEV.AZURE.COM/contoso', 'https://contoso.visualstudio.com/', 'https://contoso.visualstudio.com/DefaultCollection/']) assert.ok(isDevOpsServicesUrl(url), url);
+    for (const url of ['https://tfs.contoso.com/DefaultCollection/', 'http://ado-server:8080/tfs/DefaultCollection/', 'https://dev.azure.com.evil.example/x', 'https://visualstudio.com.evil.example/', 'not a url', '']) assert.ok(!isDevOpsServicesUrl(url), url);
+  });
+});
 
 describe('Azure DevOps check', () => {
   describe('reading the answers', () => {

@@ -43,7 +43,7 @@ const INFORMATIONAL = new Set([
   ...['HoldsToken', 'HoldsDevOpsPat', 'HoldsAzureConfigDir', 'DevOpsPatSet', 'DevOpsVerified', 'TerraformSubscriptionFromImds', 'TerraformEnvSet'],
   ...['SummaryTitle', 'SummaryIdentity', 'SummaryIds', 'SummaryIdsValue', 'SummarySource', 'SummaryAudience', 'SummaryExpiry', 'SummaryExpiryValue'],
   ...['SummaryAzureCli', 'SummaryAzureCliValue', 'SummaryAzureDevOps', 'SummaryVariables', 'SummaryVariable', 'SummarySecret', 'SummaryHolds'],
-  ...['SummaryYes', 'SummaryNo', 'SummaryUse', 'SummaryUseSameJob', 'SummaryUseOtherJob', 'SummaryUseAzureCli', 'SummaryUseAzureDevOpsCli', 'SummaryUseTerraform'],
+  ...['SummaryYes', 'SummaryNo', 'SummaryUse', 'SummaryUseSameJob', 'SummaryUseOtherJob', 'SummaryNoOutputVariables', 'SummaryUseAzureCli', 'SummaryUseAzureDevOpsCli', 'SummaryUseTerraform'],
   // ManagedIdentityInfo@1: section titles, field and table labels, findings, wrappers of the warnings it prints
   ...['SectionIdentity', 'SectionInstance', 'SectionKeyVault', 'SectionSecrets', 'SectionResources', 'SectionPermissions', 'SectionFailed', 'SectionSkipped', 'InstanceSkipped'],
   ...['FieldIdentity', 'IdentityFrom', 'FieldTenantId', 'FieldObjectId', 'FieldClientId', 'FieldMiResourceId', 'FieldIssuer', 'FieldAudience', 'FieldExpires'],

@@ -37,6 +37,12 @@ describe('ManagedIdentityInfo@1', () => {
     emu = e;
   });
 
+  it('on an agent of an agent cloud (Agent.IsSelfHosted = 0) with no identity endpoint, adds the ways out of a Microsoft-hosted agent', async () => {
+    const run = await runInfoTask(emu, { sections: 'identity' }, { env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: await closedLoopbackUrl() }, variables: { 'Agent.IsSelfHosted': '0' } });
+    assert.notEqual(run.result, 'Succeeded', run.log);
+    assert.match(run.log, /No managed identity endpoint answered.*Agent\.IsSelfHosted = 0: .*Microsoft-hosted agents.*AzureCLI@2 with a workload identity federation service connection/);
+  });
+
   it('shows every section in the log, the summary and the JSON, and succeeds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'info-'));
     const run = await runInfoTask(emu, { keyVaultNames: 'kv-agents\nkv-legacy', listSecretNames: 'true', outputJsonPath: join(dir, 'out', 'info.json') });

@@ -100,3 +100,15 @@ describe('task.json', () => {
     });
   }
 });
+
+describe('vss-extension.json', () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'vss-extension.json'), 'utf8')) as { targets: Array<{ id: string; version?: string }> };
+
+  it('installs on Azure DevOps Services and on Azure DevOps Server 2022 (19.x) and later, whose agents can have the Node20_1 handler', () => {
+    assert.deepEqual(manifest.targets, [{ id: 'Microsoft.VisualStudio.Services.Cloud' }, { id: 'Microsoft.TeamFoundation.Server', version: '[19.0,)' }]);
+  });
+
+  it('keeps every task on agents 3.232.1 or newer (the Node20_1 handler)', () => {
+    for (const dir of taskDirs(ROOT)) assert.equal((JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8')) as { minimumAgentVersion: string }).minimumAgentVersion, '3.232.1', dir);
+  });
+});

@@ -26,13 +26,14 @@ describe('ManagedIdentityToken@1', () => {
     emu = e;
   });
 
-  it('sets the token as a secret and output variable, with expiry and IDs beside it', async () => {
+  it('sets the token as a secret variable of the job, with expiry and IDs beside it, and no output variable unless asked', async () => {
     const run = await runTokenTask(emu, { audience: 'AzureResourceManager' });
     assert.equal(run.result, 'Succeeded', run.log);
     const [minted] = emu.minted;
     const token = run.variables.get('ManagedIdentityToken');
     assert.deepEqual(token, { value: minted.token, secret: true, output: false });
-    assert.deepEqual(run.outputs.get('ManagedIdentityToken'), { value: minted.token, secret: true, output: true });
+    assert.deepEqual([...run.outputs.keys()], [], 'other jobs get nothing by default');
+    assert.match(readFileSync(run.summaries[0].file, 'utf8'), /Other jobs do not see these variables: the task sets output variables only with outputVariables: true/);
     const exp = minted.claims.exp as number;
     for (const [name, value] of [
       ['expiresOn', new Date(exp * 1000).toISOString()],
@@ -43,12 +44,23 @@ describe('ManagedIdentityToken@1', () => {
       ['audience', 'https://management.azure.com/'],
     ]) {
       assert.deepEqual(run.variables.get(`ManagedIdentityToken.${name}`), { value, secret: false, output: false }, name);
-      assert.equal(run.outputs.get(`ManagedIdentityToken.${name}`)?.value, value, name);
     }
     // The token and its payload and signature segments are masked: a tool that prints part of a JWT is masked too.
     const [, payload, signature] = minted.token.split('.');
     for (const secret of [minted.token, payload, signature]) assert.ok(run.secrets.includes(secret));
     assert.ok(!run.log.includes(payload) && !run.log.includes(signature));
+  });
+
+  it('with outputVariables also sets the token (secret) and the values beside it as output variables for other jobs', async () => {
+    const run = await runTokenTask(emu, { audience: 'AzureResourceManager', variableName: 'Arm', outputVariables: 'true' });
+    assert.equal(run.result, 'Succeeded', run.log);
+    const [minted] = emu.minted;
+    assert.deepEqual(run.variables.get('Arm'), { value: minted.token, secret: true, output: false });
+    assert.deepEqual(run.outputs.get('Arm'), { value: minted.token, secret: true, output: true });
+    for (const name of ['expiresOn', 'expiresOnUnix', 'tenantId', 'clientId', 'objectId', 'audience']) {
+      assert.deepEqual(run.outputs.get(`Arm.${name}`), { ...run.variables.get(`Arm.${name}`)!, output: true }, name);
+    }
+    assert.match(readFileSync(run.summaries[0].file, 'utf8'), /dependencies\.<job>\.outputs\['<step>\.Arm'\]/);
   });
 
   describe("the token's lifetime", () => {
@@ -145,8 +157,74 @@ describe('ManagedIdentityToken@1', () => {
     await emu.stop();
     const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, { env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}` } });
     assert.equal(run.result, 'Failed');
-    assert.match(run.resultMessage ?? '', /No managed identity endpoint answered.*Azure-hosted agent/);
+    assert.match(run.resultMessage ?? '', /No managed identity endpoint answered.*a self-hosted agent on a VM or scale set/);
+    assert.doesNotMatch(run.resultMessage ?? '', /Azure-hosted|IsSelfHosted/);
     assert.ok(run.durationMs < 10_000);
+  });
+
+  describe('on an agent of an agent cloud (Agent.IsSelfHosted = 0, as Microsoft-hosted agents report)', () => {
+    const cloudAgent = { variables: { 'Agent.IsSelfHosted': '0' } };
+    const advice = /Agent\.IsSelfHosted = 0: .*Microsoft-hosted agents.*no managed identity of yours\. Use a self-hosted agent on an Azure VM or scale set.*a Managed DevOps Pool with the identity assigned.*AzureCLI@2 with a workload identity federation service connection/;
+
+    it('gets its token as usual when the machine has an identity (a Managed DevOps Pool may report 0 too)', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, cloudAgent);
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.doesNotMatch(run.log, /IsSelfHosted/);
+    });
+
+    it('adds the ways out when the endpoint knows no such identity', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' }, cloudAgent);
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', /Identity not found/);
+      assert.match(run.resultMessage ?? '', advice);
+    });
+
+    it('adds the ways out when no endpoint answers', async () => {
+      const port = Number(new URL(emu.url).port);
+      await emu.stop();
+      const run = await runTokenTask(emu, { audience: 'AzureResourceManager' }, { ...cloudAgent, env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}` } });
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', /No managed identity endpoint answered/);
+      assert.match(run.resultMessage ?? '', advice);
+    });
+
+    it('does not add them to other failures, nor on a self-hosted agent (1)', async () => {
+      const bad = await runTokenTask(emu, { audience: 'not a uri' }, cloudAgent);
+      assert.equal(bad.result, 'Failed');
+      assert.doesNotMatch(bad.resultMessage ?? '', /IsSelfHosted/);
+      const self = await runTokenTask(emu, { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: '0f0f0f0f-1111-4222-8333-444444444444' }, { variables: { 'Agent.IsSelfHosted': '1' } });
+      assert.match(self.resultMessage ?? '', /Identity not found/);
+      assert.doesNotMatch(self.resultMessage ?? '', /IsSelfHosted/);
+    });
+  });
+
+  describe('on Azure DevOps Server', () => {
+    const server = { 'System.ServerType': 'OnPremises', 'System.CollectionUri': 'https://tfs.contoso.com/DefaultCollection/', 'System.TeamFoundationCollectionUri': 'https://tfs.contoso.com/DefaultCollection/' };
+
+    it('refuses verifyAzureDevOps before any request: Server takes no Microsoft Entra ID token', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps', verifyAzureDevOps: 'true' }, { variables: server });
+      assert.equal(run.result, 'Failed');
+      assert.match(run.resultMessage ?? '', /verifyAzureDevOps does not apply on Azure DevOps Server \(https:\/\/tfs\.contoso\.com\/DefaultCollection\/\): Server does not accept Microsoft Entra ID tokens/);
+      assert.equal(emu.requests.length, 0);
+    });
+
+    it('warns that an AzureDevOps token is for Azure DevOps Services only, and still sets it', async () => {
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps' }, { variables: server });
+      assert.equal(run.result, 'Succeeded', run.log);
+      assert.match(run.log, /##\[warning\]This job runs on Azure DevOps Server \(https:\/\/tfs\.contoso\.com\/DefaultCollection\/\).*System\.AccessToken/);
+      assert.ok(run.variables.has('ManagedIdentityToken'));
+    });
+
+    it('tells Server from the collection URL when System.ServerType is not set, and says nothing on Services or for other audiences', async () => {
+      const noType = await runTokenTask(emu, { audience: 'AzureDevOps' }, { variables: { ...server, 'System.ServerType': '' } });
+      assert.match(noType.log, /This job runs on Azure DevOps Server/);
+      for (const uri of ['https://dev.azure.com/contoso/', 'https://contoso.visualstudio.com/']) {
+        const services = await runTokenTask(emu, { audience: 'AzureDevOps' }, { variables: { 'System.ServerType': '', 'System.CollectionUri': uri } });
+        assert.doesNotMatch(services.log, /Azure DevOps Server/, uri);
+      }
+      const arm = await runTokenTask(emu, { audience: 'AzureResourceManager' }, { variables: server });
+      assert.doesNotMatch(arm.log, /Azure DevOps Server/);
+    });
   });
 
   it('logs the last retry in the log and earlier ones at debug level', async () => {

@@ -357,7 +357,7 @@ describe('ManagedIdentityToken@1 for later tools', () => {
     devopsOf(emu).addMember(emu.machine.systemAssigned!);
     const run = await runTokenTask(
       emu,
-      { audience: 'AzureDevOps', variableName: 'AdoToken', azureDevOpsLogin: 'true', verifyAzureDevOps: 'true', azLogin: 'true', exportTerraformEnv: 'true' },
+      { audience: 'AzureDevOps', variableName: 'AdoToken', azureDevOpsLogin: 'true', verifyAzureDevOps: 'true', azLogin: 'true', exportTerraformEnv: 'true', outputVariables: 'true' },
       withAz({ variables: { 'System.CollectionUri': `${emu.url}/contoso/` }, env: { FAKE_AZ_LOG_ENV: '1' } }),
     );
     assert.equal(run.result, 'Succeeded', run.log);

@@ -26,20 +26,26 @@ export const ARC_API_VERSION = '2020-06-01';
 export const ARC_DEFAULT_ENDPOINT = 'http://127.0.0.1:40342/metadata/identity/oauth2/token';
 export const ARC_KEY_MAX_BYTES = 4096;
 
-const windows = process.platform === 'win32';
-const paths = windows ? path.win32 : path.posix;
+/** The path rules of a platform: Windows (drive letters, either slash, any case) or POSIX. */
+function pathsOf(platform: NodeJS.Platform = process.platform): { windows: boolean; paths: path.PlatformPath } {
+  const windows = platform === 'win32';
+  return { windows, paths: windows ? path.win32 : path.posix };
+}
 
 export function arcTokenFolder(env: NodeJS.ProcessEnv, hooks: SourceTestHooks): string {
   if (hooks.arcTokenFolder) return hooks.arcTokenFolder;
+  const { windows, paths } = pathsOf(hooks.platform);
   return windows ? paths.join(env.ProgramData || 'C:\\ProgramData', 'AzureConnectedMachineAgent', 'Tokens') : '/var/opt/azcmagent/tokens';
 }
 
-function himdsFile(env: NodeJS.ProcessEnv, hooks: SourceTestHooks): string {
+export function himdsFile(env: NodeJS.ProcessEnv, hooks: SourceTestHooks): string {
   if (hooks.arcHimdsFile) return hooks.arcHimdsFile;
+  const { windows, paths } = pathsOf(hooks.platform);
   return windows ? paths.join(env.ProgramFiles || 'C:\\Program Files', 'AzureConnectedMachineAgent', 'himds.exe') : '/opt/azcmagent/bin/himds';
 }
 
-function samePath(a: string, b: string): boolean {
+function samePath(a: string, b: string, platform: NodeJS.Platform | undefined): boolean {
+  const { windows, paths } = pathsOf(platform);
   const norm = (p: string) => paths.resolve(p).replace(/[\\/]+$/, '');
   return windows ? norm(a).toLowerCase() === norm(b).toLowerCase() : norm(a) === norm(b);
 }
@@ -49,13 +55,14 @@ function samePath(a: string, b: string): boolean {
  * is a .key file directly inside `folder` (also once links are resolved) and
  * no larger than 4096 bytes. Throws a ManagedIdentityError otherwise.
  */
-export function readArcKeyFile(realm: string, folder: string): string {
+export function readArcKeyFile(realm: string, folder: string, platform?: NodeJS.Platform): string {
+  const { paths } = pathsOf(platform);
   // The realm comes from the answer: messages show it on one line, cut short.
   const shown = sanitize(realm).slice(0, 300);
   const refuse = () => new ManagedIdentityError('refused', 'ArcKeyFileRefused', shown, folder);
   const name = paths.basename(realm);
   if (!paths.isAbsolute(realm) || realm.split(/[\\/]/).includes('..') || !/^[^\\/]+\.key$/i.test(name)) throw refuse();
-  if (!samePath(paths.dirname(realm), folder)) throw refuse();
+  if (!samePath(paths.dirname(realm), folder, platform)) throw refuse();
   let real: string;
   let realFolder: string;
   try {
@@ -64,7 +71,7 @@ export function readArcKeyFile(realm: string, folder: string): string {
   } catch (e) {
     throw new ManagedIdentityError('refused', 'ArcKeyFileUnreadable', shown, (e as NodeJS.ErrnoException).code ?? String(e));
   }
-  if (!samePath(paths.dirname(real), realFolder) || !/\.key$/i.test(real)) throw refuse();
+  if (!samePath(paths.dirname(real), realFolder, platform) || !/\.key$/i.test(real)) throw refuse();
 
   let fd: number;
   try {
@@ -109,7 +116,7 @@ export const azureArcSource: TokenSource = {
     if (res.status !== 401) return undefined;
     const realm = /^\s*Basic\s+realm=(.+)$/i.exec(res.headers['www-authenticate'] ?? '')?.[1]?.trim().replace(/^"(.*)"$/, '$1');
     if (!realm) throw new ManagedIdentityError('badResponse', 'ArcChallengeMissing');
-    const key = readArcKeyFile(realm, arcTokenFolder(env, hooks));
+    const key = readArcKeyFile(realm, arcTokenFolder(env, hooks), hooks.platform);
     return { ...sent, headers: { ...sent.headers, Authorization: `Basic ${key}` } };
   },
 };

@@ -24,6 +24,8 @@ export interface SourceTestHooks {
   arcTokenFolder?: string;
   /** The himds binary whose presence means an Azure Arc-enabled server (default /opt/azcmagent/bin/himds, or %ProgramFiles%\AzureConnectedMachineAgent\himds.exe). */
   arcHimdsFile?: string;
+  /** The platform whose paths apply (default process.platform): tests give 'win32' to check the Windows paths on any machine. */
+  platform?: NodeJS.Platform;
 }
 
 export interface SourceContext {

@@ -8,7 +8,7 @@ import { ARC_TOKEN_ROUTE, arcTokenFolder, AzureEmulator, setArcAgent } from '../
 import { acquireToken } from '../../../src/core/acquire';
 import { ManagedIdentityError } from '../../../src/core/errors';
 import { userAssigned } from '../../../src/core/identity';
-import { readArcKeyFile } from '../../../src/core/sources/azure-arc';
+import { arcTokenFolder as sourceTokenFolder, himdsFile, readArcKeyFile } from '../../../src/core/sources/azure-arc';
 import { failure, sourceOptions } from '../../helpers/sources';
 import { useEmulator } from '../../helpers/emulator';
 
@@ -63,6 +63,43 @@ describe('Azure Arc key files', () => {
     writeFileSync(join(folder, 'max.key'), 'k'.repeat(4096));
     assert.equal(readArcKeyFile(join(folder, 'max.key'), folder).length, 4096);
     refused(join(folder, 'missing.key'), 'ArcKeyFileUnreadable');
+  });
+});
+
+describe('Azure Arc on Windows (the platform injected, so it runs on any machine)', () => {
+  const win = { platform: 'win32' as const };
+  const folder = 'C:\\ProgramData\\AzureConnectedMachineAgent\\Tokens';
+
+  it('looks for the tokens and himds.exe under %ProgramData% and %ProgramFiles%, with the Windows defaults', () => {
+    assert.equal(sourceTokenFolder({ ProgramData: 'D:\\Data' }, win), 'D:\\Data\\AzureConnectedMachineAgent\\Tokens');
+    assert.equal(sourceTokenFolder({}, win), folder);
+    assert.equal(himdsFile({ ProgramFiles: 'E:\\Apps' }, win), 'E:\\Apps\\AzureConnectedMachineAgent\\himds.exe');
+    assert.equal(himdsFile({}, win), 'C:\\Program Files\\AzureConnectedMachineAgent\\himds.exe');
+    assert.equal(sourceTokenFolder({ ProgramData: 'D:\\Data' }, { platform: 'linux' }), '/var/opt/azcmagent/tokens');
+    assert.equal(himdsFile({}, { platform: 'linux' }), '/opt/azcmagent/bin/himds');
+  });
+
+  it('refuses key files outside the folder, "..", other drives, other extensions and relative paths by Windows path rules', () => {
+    for (const realm of [
+      `${folder}\\..\\stolen.key`,
+      `${folder}\\sub\\a.key`,
+      'D:\\ProgramData\\AzureConnectedMachineAgent\\Tokens\\a.key',
+      `${folder}\\a.txt`,
+      'Tokens\\a.key',
+      '\\\\server\\share\\a.key',
+    ]) {
+      assert.throws(() => readArcKeyFile(realm, folder, 'win32'), (e: ManagedIdentityError) => e.key === 'ArcKeyFileRefused', realm);
+    }
+  });
+
+  it('accepts the folder in any case and with either slash (it then opens the file, which is missing on this machine)', () => {
+    for (const realm of [`${folder}\\abc.key`, 'c:/programdata/azureconnectedmachineagent/tokens/ABC.KEY', `${folder.toUpperCase()}\\x.key`]) {
+      assert.throws(() => readArcKeyFile(realm, folder, 'win32'), (e: ManagedIdentityError) => e.key === 'ArcKeyFileUnreadable', realm);
+    }
+  });
+
+  it('reads a Windows path as relative, and so refuses it, on POSIX', () => {
+    assert.throws(() => readArcKeyFile(`${folder}\\abc.key`, folder, 'linux'), (e: ManagedIdentityError) => e.key === 'ArcKeyFileRefused');
   });
 });
 
