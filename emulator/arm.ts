@@ -24,6 +24,8 @@ export const ARM_ROUTES = {
   vault: 'arm.vault',
   vaults: 'arm.vaults',
   permissions: 'arm.permissions',
+  virtualMachine: 'arm.virtualMachine',
+  scaleSet: 'arm.scaleSet',
 } as const;
 
 /** The audiences Resource Manager accepts (with and without the trailing slash). */
@@ -41,6 +43,8 @@ const PATHS = {
   vault: new RegExp(`^${RG}/providers/microsoft\\.keyvault/vaults/([^/]+)/?$`, 'i'),
   vaults: new RegExp(`^${SUB}/providers/microsoft\\.keyvault/vaults/?$`, 'i'),
   permissions: new RegExp(`^(${RG}(?:/providers/.+?)?)/providers/microsoft\\.authorization/permissions/?$`, 'i'),
+  virtualMachine: new RegExp(`^${RG}/providers/microsoft\\.compute/virtualmachines/([^/]+)/?$`, 'i'),
+  scaleSet: new RegExp(`^${RG}/providers/microsoft\\.compute/virtualmachinescalesets/([^/]+)/?$`, 'i'),
 };
 
 const API_VERSIONS: Record<keyof typeof PATHS, string[]> = {
@@ -51,6 +55,8 @@ const API_VERSIONS: Record<keyof typeof PATHS, string[]> = {
   vault: ['2022-07-01', '2023-02-01', '2023-07-01', '2024-11-01'],
   vaults: ['2022-07-01', '2023-02-01', '2023-07-01', '2024-11-01'],
   permissions: ['2015-07-01', '2018-01-01-preview', '2022-04-01'],
+  virtualMachine: ['2023-03-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01'],
+  scaleSet: ['2023-03-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01'],
 };
 
 /** A Resource Manager error, with the request IDs Resource Manager sends with every answer (the same GUID when the client sent no correlation ID). */
@@ -198,6 +204,20 @@ export function vaultJson(vault: WorldVault, origin: string, trailingSlash: bool
   };
 }
 
+/** A VM's identity block, as Resource Manager returns it. */
+export function identityBlock(emu: AzureEmulator): Record<string, unknown> {
+  const m = emu.machine;
+  const user = m.userAssigned.length > 0;
+  const type = m.systemAssigned ? (user ? 'SystemAssigned, UserAssigned' : 'SystemAssigned') : user ? 'UserAssigned' : 'None';
+  return {
+    type,
+    ...(m.systemAssigned ? { principalId: m.systemAssigned.objectId, tenantId: m.tenantId } : {}),
+    ...(user
+      ? { userAssignedIdentities: Object.fromEntries(m.userAssigned.map((u) => [u.resourceId.replace('/resourcegroups/', '/resourceGroups/'), { principalId: u.objectId, clientId: u.clientId }])) }
+      : {}),
+  };
+}
+
 export function registerArm(emu: AzureEmulator): void {
   const m = emu.machine;
   const scope = `/subscriptions/${m.subscriptionId}`;
@@ -267,6 +287,20 @@ export function registerArm(emu: AzureEmulator): void {
     const { value, nextLink } = page(ctx, visible, world.resourcePageSize);
     return { status: 200, body: { value: value.map((v) => vaultJson(v, originOf(ctx), true)), ...(nextLink ? { nextLink } : {}) } };
   });
+
+  // The VM (or its scale set) with its identity block: what ManagedIdentityInfo@1's Identities section reads.
+  for (const kind of ['virtualMachine', 'scaleSet'] as const) {
+    armRoute(emu, kind, ({ world, principal, groups }) => {
+      const [, rg, name] = groups;
+      const type = kind === 'virtualMachine' ? 'Microsoft.Compute/virtualMachines' : 'Microsoft.Compute/virtualMachineScaleSets';
+      const id = `${world.groupId(rg)}/providers/${type}/${name}`;
+      if (!world.allows(principal, `${type}/read`, id)) return authorizationFailed(principal, `${type}/read`, id);
+      const holder = kind === 'virtualMachine' ? m.vmName : world.vm.scaleSet;
+      const exists = !!holder && eq(rg, m.resourceGroup) && eq(name, holder);
+      if (!exists) return armError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+      return { status: 200, body: { id, name, type, location: world.location, identity: identityBlock(emu), properties: { provisioningState: 'Succeeded' } } };
+    });
+  }
 
   armRoute(emu, 'permissions', ({ world, principal, groups }) => {
     const [scope, , rg] = groups;

@@ -16,6 +16,8 @@
  * - The same task when IMDS answers 429 with Retry-After: 1 three times.
  * - ManagedIdentityInfo@1 against 5,000 resources and 500 secrets.
  * - The .vsix size and each task folder's size.
+ * - The identity server (serveIdentity): cached and cold answers against asking
+ *   IMDS directly, and its memory (bench-serve.ts, which also runs alone).
  * BENCH_RUNS sets the number of runs (default 15).
  */
 import { build } from 'esbuild';
@@ -28,6 +30,7 @@ import { AzureEmulator, IMDS_TOKEN_ROUTE, imdsEnv, msiEndpointEnv, ROLES, startE
 import { runTask, TaskRun } from '../emulator/agent';
 import { azCloudCommands } from '../src/core/azcli';
 import { customCloud } from '../src/core/clouds';
+import { benchServe, ServeBench, serveBenchLines } from './bench-serve';
 import { buildAll } from './build';
 import { packageExtension } from './package';
 import { findOnPath, ROOT, TASK_NAMES } from './paths';
@@ -247,10 +250,17 @@ async function main(): Promise<void> {
   } finally {
     await emu.stop();
   }
-  report({ handlers, az, sizes });
+  console.log('Identity server…');
+  const serve = await benchServe(taskDir('ManagedIdentityTokenV1'));
+  report({ handlers, az, sizes, serve });
 }
 
-function report(r: { handlers: Array<{ handler: string; node: string; floor: Stats; reference: Stats; token: Stats; retry: Stats; info: Stats }>; az: { version: string; stats: Stats } | { skipped: string }; sizes: { vsixBytes: number; taskBytes: Record<string, number> } }): void {
+function report(r: {
+  handlers: Array<{ handler: string; node: string; floor: Stats; reference: Stats; token: Stats; retry: Stats; info: Stats }>;
+  az: { version: string; stats: Stats } | { skipped: string };
+  sizes: { vsixBytes: number; taskBytes: Record<string, number> };
+  serve: ServeBench;
+}): void {
   const date = new Date().toISOString();
   const machine = { host: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}` };
   const azStats = 'stats' in r.az ? r.az.stats : undefined;
@@ -295,12 +305,13 @@ function report(r: { handlers: Array<{ handler: string; node: string; floor: Sta
   lines.push('');
   const kb = (b: number) => `${Math.round(b / 1024)} KB`;
   lines.push(`Sizes (${mark(sizesMet)}; targets: .vsix ≤ 1.5 MB, each task ≤ 1 MB): .vsix ${kb(r.sizes.vsixBytes)}; ` + Object.entries(r.sizes.taskBytes).map(([t, b]) => `${t} ${kb(b)}`).join(', ') + '.');
+  lines.push('', ...serveBenchLines(r.serve));
   console.log(`\n${lines.join('\n')}\n`);
 
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${date.slice(0, 10)}-${machine.host}.json`);
-  writeFileSync(file, `${JSON.stringify({ date, machine, runs: { token: RUNS, az: AZ_RUNS, retry: RETRY_RUNS, info: INFO_RUNS }, targets: TARGETS, handlers: rows, azureCli: r.az, sizes: { ...r.sizes, met: sizesMet } }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ date, machine, runs: { token: RUNS, az: AZ_RUNS, retry: RETRY_RUNS, info: INFO_RUNS }, targets: TARGETS, handlers: rows, azureCli: r.az, sizes: { ...r.sizes, met: sizesMet }, identityServer: r.serve }, null, 2)}\n`);
   console.log(`Results: ${file}`);
 }
 

@@ -51,9 +51,9 @@ const lazyLibraries: Plugin = {
   },
 };
 
-/** The entry points of a task: index.ts, and post.ts when it has a post-job step. */
+/** The entry points of a task: index.ts, post.ts when it has a post-job step, serve.ts when it starts the identity server. */
 export function taskEntries(src: string): string[] {
-  return ['index.ts', 'post.ts'].filter((f) => existsSync(join(src, f)));
+  return ['index.ts', 'post.ts', 'serve.ts'].filter((f) => existsSync(join(src, f)));
 }
 
 export async function buildExtension(): Promise<void> {

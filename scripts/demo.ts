@@ -5,13 +5,17 @@
  * then the Azure DevOps CLI, the Azure DevOps check and Terraform's ARM_*
  * against the emulated organization and instance metadata (no az needed),
  * then ManagedIdentityInfo@1 with a Custom cloud pointed at the emulator as
- * Resource Manager and Key Vault. Prints the pipeline log as the agent shows
+ * Resource Manager and Key Vault; then serveIdentity on a scale set VM with
+ * two user-assigned identities, where az, a Node script with
+ * DefaultAzureCredential and a Terraform-style request in a later step all get
+ * the chosen one (demo-serve.ts). Prints the pipeline log as the agent shows
  * it: secrets masked.
  */
 import { spawnSync } from 'node:child_process';
 import { appServiceEnv, devopsOf, imdsEnv, startEmulator, workloadIdentityEnv, worldOf } from '../emulator';
 import { runTask, TaskRun } from '../emulator/agent';
 import { buildExtension } from './build';
+import { serveIdentityDemo } from './demo-serve';
 import { stagedTask } from './paths';
 
 /** A heading, bold on a terminal (plain when the output goes to a file or a pipe). */
@@ -94,8 +98,10 @@ async function main(): Promise<void> {
     });
     section(`ManagedIdentityInfo@1 (user-assigned ${reader.name}, which has no role yet: a warning with the fix)`, denied);
 
+    const served = await serveIdentityDemo(section, heading);
+
     const ok =
-      [arm, devops, appService, aks, tools, info].every((r) => r.result === 'Succeeded') && bad.result === 'Failed' && denied.result === 'SucceededWithIssues';
+      [arm, devops, appService, aks, tools, info].every((r) => r.result === 'Succeeded') && bad.result === 'Failed' && denied.result === 'SucceededWithIssues' && served.ok;
     console.log(`\nDemo ${ok ? 'finished: every token run succeeded, the bad input was refused, and the info runs showed what each identity can reach' : 'FAILED'}.`);
     if (!ok) process.exitCode = 1;
   } finally {

@@ -166,6 +166,37 @@ describe('on Windows (Node 20 for Windows under Wine)', function () {
     });
   });
 
+  it('serves the chosen identity past the step (serveIdentity: the server detached from node.exe), and stops it in the post-job step', async () => {
+    await withEmulator({ systemAssigned: false, userAssigned: ['id-a', 'id-b'] }, async (emu) => {
+      const b = emu.machine.userAssigned[1];
+      const taskDir = join(unpacked, 'tasks', 'ManagedIdentityTokenV1');
+      const common = { taskDir, nodePath: WINDOWS_NODE, wrapper, env: wineEnv(), timeoutMs: 180_000 };
+      const run = await runStagedTask('ManagedIdentityTokenV1', emu, {
+        ...common,
+        variables: { 'Agent.OS': 'Windows_NT' },
+        inputs: { audience: 'AzureResourceManager', identityType: 'userAssigned', identityIdType: 'clientId', identityId: b.clientId, serveIdentity: 'true' },
+      });
+      assert.equal(run.result, 'Succeeded', run.log + run.stderr);
+      // The step has ended; the server still answers, for the chosen identity.
+      const endpoint = new URL(run.variables.get('IDENTITY_ENDPOINT')!.value);
+      const answer = await fetch(`${endpoint.href}?api-version=2019-08-01&resource=${encodeURIComponent('https://vault.azure.net')}`, {
+        headers: { 'X-IDENTITY-HEADER': run.variables.get('IDENTITY_HEADER')!.value },
+      });
+      const body = (await answer.json()) as { access_token?: string };
+      assert.equal(answer.status, 200);
+      assert.ok(emu.minted.some((m) => m.token === body.access_token && m.claims.oid === b.objectId), 'a token of the chosen identity');
+      const post = await runStagedTask('ManagedIdentityTokenV1', emu, {
+        ...common,
+        stage: 'postjobexecution',
+        taskVariables: run.taskVariables,
+        variables: { 'Agent.TempDirectory': run.tempDirectory, 'Agent.OS': 'Windows_NT' },
+      });
+      assert.equal(post.result, 'Succeeded', post.log + post.stderr);
+      assert.match(post.log, /Identity server stopped \(process \d+, port \d+\): 1 answers/);
+      await assert.rejects(fetch(endpoint.href), 'stopped');
+    });
+  });
+
   it('runs ManagedIdentityInfo@1 from the .vsix (identity and instance: plain http to IMDS), its JSON in a new folder made private with icacls', async () => {
     await withEmulator({}, async (emu) => {
       const out = mkdtempSync(join(tmpdir(), 'wine-info-'));

@@ -19,8 +19,9 @@ import { check, listPermissions, Permission, Verdict } from './permissions';
 import { countByType, isResourceGroupName, listResources, readResourceGroup, readSubscription, resourceGroupId, ResourceGroupInfo, ResourceInfo, SubscriptionInfo } from './resources';
 import { sanitize } from './token-response';
 import { assertBearerUrl, RestOptions } from './rest';
+import { readVmIdentities, VmIdentities } from './vm-identities';
 
-export const SECTIONS = ['identity', 'instance', 'keyVault', 'resources', 'permissions'] as const;
+export const SECTIONS = ['identity', 'instance', 'identities', 'keyVault', 'resources', 'permissions'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The sections input: names, comma or newline separated; empty means all that apply. */
@@ -102,6 +103,10 @@ export interface InfoReport {
   scope: { subscriptionId?: string; resourceGroup?: string; from: 'inputs' | 'instance' | 'none' };
   identity?: Outcome<IdentityInfo>;
   instance?: Outcome<InstanceInfo>;
+  /** The identities assigned to this VM or scale set (its identity block in Resource Manager). */
+  identities?: Outcome<VmIdentities>;
+  /** Why the identities section, not asked for by name, shows no list: the identity may not read its VM (the advice names the role). */
+  identitiesNotShown?: Error;
   keyVaults?: KeyVaultReport[];
   resources?: Outcome<ResourcesReport>;
   permissions?: Outcome<PermissionsReport>;
@@ -158,7 +163,7 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   const has = (s: SectionName) => sections.includes(s);
   const vaultRefs = options.keyVaults ?? [];
   if (has('keyVault') && vaultRefs.length === 0) throw new ManagedIdentityError('badInput', 'KeyVaultNamesMissing');
-  const usesArm = has('identity') || has('keyVault') || has('resources') || has('permissions');
+  const usesArm = has('identity') || has('identities') || has('keyVault') || has('resources') || has('permissions');
   // Refuse a plain-http Resource Manager before any token is asked for.
   if (usesArm) assertBearerUrl(options.cloud.armEndpoint);
 
@@ -172,8 +177,9 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   let subscriptionId = options.subscriptionId;
   let resourceGroup = options.resourceGroup;
   const scopeMissing = (needSubscription && !subscriptionId) || (needGroup && !resourceGroup);
-  if (has('instance') || scopeMissing) {
-    const instance = await outcome(() => readInstanceMetadata({ env, timeoutSeconds: rest.timeoutSeconds, clock: rest.clock, retryPolicy: rest.retryPolicy, onRetry: rest.onRetry }));
+  let instance: Outcome<InstanceInfo> | undefined;
+  if (has('instance') || has('identities') || scopeMissing) {
+    instance = await outcome(() => readInstanceMetadata({ env, timeoutSeconds: rest.timeoutSeconds, clock: rest.clock, retryPolicy: rest.retryPolicy, onRetry: rest.onRetry }));
     if (scopeMissing) {
       if (!instance.ok) throw new ManagedIdentityError('badInput', 'ScopeRequired', instance.error.message);
       // The answer's values go into Resource Manager URLs: they pass the checks the inputs pass, or count as missing.
@@ -185,13 +191,11 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
         throw new ManagedIdentityError('badInput', 'ScopeRequired', answered);
       }
     }
-    if (has('instance')) {
-      const absent = !instance.ok && isManagedIdentityError(instance.error) && instance.error.kind === 'noEndpoint';
-      if (absent && !explicit) {
-        report.sections = report.sections.filter((s) => s !== 'instance');
-        report.instanceSkipped = instance.error.message;
-      } else report.instance = instance;
-    }
+    if (!instance.ok && isManagedIdentityError(instance.error) && instance.error.kind === 'noEndpoint' && !explicit) {
+      // Not a VM: neither the instance nor its identities apply.
+      report.sections = report.sections.filter((s) => s !== 'instance' && s !== 'identities');
+      report.instanceSkipped = instance.error.message;
+    } else if (has('instance')) report.instance = instance;
     if (instance.ok) cloudNote(report, options.cloud, instance.value);
   }
   report.scope = { subscriptionId, resourceGroup, from: scopeMissing ? 'instance' : subscriptionId || resourceGroup ? 'inputs' : 'none' };
@@ -223,6 +227,13 @@ export async function gatherInfo(options: InfoOptions): Promise<InfoReport> {
   const armOrFail = <T>(work: (client: ArmClient) => Promise<T>): Promise<Outcome<T>> => (arm.ok ? outcome(() => work(arm.value)) : Promise.resolve(arm));
 
   if (has('identity')) report.identity = armToken.ok ? { ok: true, value: identityInfo(armToken.value) } : armToken;
+  if (report.sections.includes('identities') && instance) {
+    const vm = instance;
+    const got = vm.ok ? await armOrFail(async (client) => ({ ...(await readVmIdentities(client, vm.value)), callerObjectId: objectId })) : vm;
+    // Not asked for by name: an identity that may not read its VM is told which role would show them, without a warning.
+    if (!got.ok && !explicit && isManagedIdentityError(got.error) && got.error.key === 'ArmAuthorizationFailed') report.identitiesNotShown = got.error;
+    else report.identities = got;
+  }
 
   if (vaultRefs.length && (has('keyVault') || has('permissions'))) {
     report.keyVaults = [];

@@ -29,7 +29,7 @@ export const MESSAGES = {
   IdentityNotFound:
     'The %s endpoint says: %s. Enable a system-assigned identity on this VM or scale set (Identity blade), or assign the user-assigned identity you asked for and select it with identityType userAssigned.',
   MultipleIdentities:
-    'The %s endpoint says: %s. This machine has several user-assigned identities: set identityType to userAssigned and give identityIdType and identityId (client ID, object ID or resource ID) of the one to use.',
+    'The %s endpoint says: %s. This machine has several user-assigned identities: set identityType to userAssigned and give identityIdType and identityId (client ID, object ID or resource ID) of the one to use. ManagedIdentityInfo@1 lists them with their IDs in its Identities section (when the identity may read its VM or scale set).',
   UnknownResource:
     "The %s endpoint does not know the audience '%s' (%s). Check the spelling, or use the application ID GUID or App ID URI of the API you want to call.",
   EndpointRefused:

@@ -8,6 +8,7 @@
 import * as tl from 'azure-pipelines-task-lib/task';
 import { AccessBasis, InfoReport, KeyVaultReport, Outcome, vaultAccess } from '../../src/core/info';
 import type { InstanceInfo } from '../../src/core/instance';
+import type { VmIdentities } from '../../src/core/vm-identities';
 import type { Verdict } from '../../src/core/permissions';
 import { external, warn } from '../common/log';
 import { describeFailure, locMessage } from '../common/report';
@@ -86,6 +87,10 @@ export function reportBlocks(report: InfoReport): { blocks: Block[]; failed: num
       case 'instance':
         b.section(tl.loc('SectionInstance'), report.instance, (vm) => b.push({ kind: 'fields', rows: instanceRows(vm) }));
         break;
+      case 'identities':
+        b.section(tl.loc('SectionIdentities'), report.identities, (ids) => identitiesBlocks(ids, b));
+        if (report.identitiesNotShown) b.push({ kind: 'sentences', lines: [() => tl.loc('IdentitiesNotShown', describeFailure(report.identitiesNotShown))] });
+        break;
       case 'keyVault':
         for (const kv of report.keyVaults ?? []) vaultBlocks(kv, b);
         break;
@@ -163,6 +168,26 @@ function instanceRows(vm: InstanceInfo): Array<[string, string]> {
     [tl.loc('FieldTags'), vm.tags.length ? vm.tags.map((t) => `${t.name}=${t.value}`).join(', ') : tl.loc('None')],
     [tl.loc('FieldPrivateIps'), vm.privateIps.length ? vm.privateIps.join(', ') : tl.loc('None')],
   ];
+}
+
+/** The identities assigned to the VM or scale set: the system-assigned one, then each user-assigned one, the one that asked marked. */
+function identitiesBlocks(ids: VmIdentities, b: Builder): void {
+  const mine = (principalId: string | undefined) => (principalId && ids.callerObjectId && principalId.toLowerCase() === ids.callerObjectId.toLowerCase() ? ` ${tl.loc('IdentitiesThisOne')}` : '');
+  b.push({
+    kind: 'fields',
+    rows: [
+      [tl.loc('FieldResourceId'), ids.resourceId],
+      [tl.loc('FieldIdentityType'), ids.type],
+      [tl.loc('FieldSystemAssigned'), ids.systemAssigned ? `${orNone(ids.systemAssigned.principalId)}${mine(ids.systemAssigned.principalId)}` : tl.loc('None')],
+    ],
+  });
+  b.push({
+    kind: 'table',
+    title: tl.loc('TableUserAssigned', ids.userAssigned.length),
+    headers: [tl.loc('HeaderName'), tl.loc('HeaderClientId'), tl.loc('HeaderPrincipalId'), tl.loc('FieldResourceId')],
+    rows: ids.userAssigned.map((u) => [`${u.name}${mine(u.principalId)}`, orNone(u.clientId), orNone(u.principalId), u.resourceId]),
+  });
+  if (ids.userAssigned.length > 1) b.push({ kind: 'sentences', lines: [() => tl.loc('IdentitiesChoose')] });
 }
 
 function vaultBlocks(kv: KeyVaultReport, b: Builder): void {

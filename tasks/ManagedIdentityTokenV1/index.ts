@@ -13,6 +13,7 @@ import { describeIdentity } from '../../src/core/identity';
 import { claimLines } from '../../src/core/jwt';
 import { minutesLeft } from '../../src/core/lifetime';
 import { closeHttpAgents } from '../../src/core/http';
+import { runServerChild } from '../../src/core/identity-server/process';
 import { closeNetworkDispatchers } from '../../src/core/network';
 import { TokenFacts, tokenFacts } from '../../src/core/token-facts';
 import { readCloud, readIdentityInputs, readVariableName } from '../common/inputs';
@@ -22,9 +23,10 @@ import { locMessage, logRetry, maskToken, runTask } from '../common/report';
 import { azCleanup, azLogin, AzLoginOutcome, findAz } from './azcli';
 import { verifyAzureDevOps } from './devops';
 import { readToolOptions } from './options';
-import { isPostJob } from './stage';
+import { isPostJob, isServe } from './stage';
 import { envVariableName, uploadSummary, VariableRow } from './summary';
 import { exportTerraform } from './terraform';
+import { readAllowedAudiences, serveIdentity, stopServedIdentity } from './identity-server';
 
 async function main(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
   const audience = parseAudience(audienceInput, cloud);
   const options = readToolOptions(audienceInput, audience);
   const az = options.azLogin ? findAz() : undefined;
+  const allowedAudiences = options.serveIdentity ? readAllowedAudiences(cloud) : undefined;
 
   const started = Date.now();
   const network = readAgentNetwork();
@@ -69,6 +72,13 @@ async function main(): Promise<void> {
     if (login.createdConfigDir) variables.push({ name: 'AZURE_CONFIG_DIR', secret: false, holds: tl.loc('HoldsAzureConfigDir') });
   }
   if (options.exportTerraformEnv) variables.push(...(await exportTerraform(options, identity, cloud, result, facts, login)));
+  // Last: the server takes this step's environment, before the variables it sets for later steps.
+  if (options.serveIdentity) {
+    const served = { identity, clientId: facts.clientId, objectId: facts.objectId, source: result.source, sourceLabel: result.sourceLabel, cloud, network, timeoutSeconds, allowedAudiences };
+    const rows = await serveIdentity(served);
+    // ARM_USE_MSI and ARM_MSI_ENDPOINT replace what exportTerraformEnv set: one row each in the summary.
+    variables.splice(0, variables.length, ...variables.filter((v) => !rows.some((r) => r.name === v.name)), ...rows);
+  }
 
   uploadSummary({
     variableName,
@@ -130,8 +140,9 @@ function publish(name: string, result: TokenResult, facts: TokenFacts, crossJob:
 
 /**
  * The post-job step: signs the Azure CLI out and removes the configuration
- * directory the task created. Does nothing when the task did not sign in; a
- * clean-up problem is a warning, never a failed job.
+ * directory the task created, and stops the identity server (serveIdentity).
+ * Does nothing when the task did neither; a clean-up problem is a warning,
+ * never a failed job.
  */
 async function postJob(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
@@ -140,7 +151,13 @@ async function postJob(): Promise<void> {
   } catch (e) {
     warn(tl.loc('AzCleanupFailed', e instanceof Error ? e.message : String(e)));
   }
+  try {
+    await stopServedIdentity();
+  } catch (e) {
+    warn(tl.loc('UnexpectedError', e instanceof Error ? e.message : String(e)));
+  }
   tl.setResult(tl.TaskResult.Succeeded, tl.loc('CleanupDone'));
 }
 
-void (isPostJob() ? postJob() : runTask(main)).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));
+if (isServe()) runServerChild();
+else void (isPostJob() ? postJob() : runTask(main)).finally(() => Promise.all([closeHttpAgents(), closeNetworkDispatchers()]));

@@ -20,6 +20,7 @@ export interface ToolOptions {
   /** The organization to verify against (System.CollectionUri). */
   collectionUri?: string;
   exportTerraformEnv: boolean;
+  serveIdentity: boolean;
 }
 
 function flag(name: string): boolean {
@@ -33,6 +34,7 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
     azureDevOpsLogin: flag('azureDevOpsLogin'),
     verifyAzureDevOps: flag('verifyAzureDevOps'),
     exportTerraformEnv: flag('exportTerraformEnv'),
+    serveIdentity: flag('serveIdentity'),
   };
 
   const rawSubscription = tl.getInput('azSubscription') ?? '';

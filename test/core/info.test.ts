@@ -23,7 +23,7 @@ describe('gatherInfo', () => {
     worldOf(emu).addResources(7);
     const report = await gatherInfo(options({ keyVaults: [{ name: 'kv-agents' }, { name: 'kv-legacy' }], listSecretNames: true }));
     const m = emu.machine;
-    assert.deepEqual(report.sections, ['identity', 'instance', 'keyVault', 'resources', 'permissions']);
+    assert.deepEqual(report.sections, ['identity', 'instance', 'identities', 'keyVault', 'resources', 'permissions']);
     assert.deepEqual(report.scope, { subscriptionId: m.subscriptionId, resourceGroup: m.resourceGroup, from: 'instance' });
     assert.ok(report.identity?.ok && report.identity.value.objectId === m.systemAssigned!.objectId);
     assert.ok(report.identity.value.audience === 'https://management.azure.com/' && report.identity.value.resourceId === m.vmResourceId);

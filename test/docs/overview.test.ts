@@ -44,7 +44,12 @@ const INFORMATIONAL = new Set([
   ...['SummaryTitle', 'SummaryIdentity', 'SummaryIds', 'SummaryIdsValue', 'SummarySource', 'SummaryAudience', 'SummaryExpiry', 'SummaryExpiryValue'],
   ...['SummaryAzureCli', 'SummaryAzureCliValue', 'SummaryAzureDevOps', 'SummaryVariables', 'SummaryVariable', 'SummarySecret', 'SummaryHolds'],
   ...['SummaryYes', 'SummaryNo', 'SummaryUse', 'SummaryUseSameJob', 'SummaryUseOtherJob', 'SummaryNoOutputVariables', 'SummaryUseAzureCli', 'SummaryUseAzureDevOpsCli', 'SummaryUseTerraform'],
+  // ManagedIdentityToken@1 serveIdentity: progress, variables and the served-usage summary
+  ...['ServeStarted', 'ServeVariablesSet', 'ServeAllowedAudiences', 'ServeStopped', 'ServeStoppedItself', 'ServeNotRunning', 'HoldsIdentityEndpoint', 'HoldsIdentitySecret', 'HoldsMsiEndpoint'],
+  ...['HoldsImdsEndpoint', 'HoldsUseMsi', 'HoldsClientId', 'ServeSummaryTitle', 'ServeSummaryNone', 'ServeSummaryAudience', 'ServeSummaryIdentity', 'ServeSummaryCount'],
+  ...['ServeSummaryFirst', 'ServeSummaryLast', 'ServeSummaryClients', 'ServeSummaryRefused', 'ServeSummaryStopped'],
   // ManagedIdentityInfo@1: section titles, field and table labels, findings, wrappers of the warnings it prints
+  ...['SectionIdentities', 'FieldIdentityType', 'FieldSystemAssigned', 'TableUserAssigned', 'HeaderClientId', 'HeaderPrincipalId', 'IdentitiesThisOne', 'IdentitiesChoose', 'IdentitiesNotShown'],
   ...['SectionIdentity', 'SectionInstance', 'SectionKeyVault', 'SectionSecrets', 'SectionResources', 'SectionPermissions', 'SectionFailed', 'SectionSkipped', 'InstanceSkipped'],
   ...['FieldIdentity', 'IdentityFrom', 'FieldTenantId', 'FieldObjectId', 'FieldClientId', 'FieldMiResourceId', 'FieldIssuer', 'FieldAudience', 'FieldExpires'],
   ...['FieldName', 'FieldResourceId', 'FieldSubscription', 'FieldResourceGroup', 'FieldLocation', 'FieldVmSize', 'FieldOs', 'FieldScaleSet', 'FieldZone'],
@@ -145,6 +150,7 @@ describe('overview.md (the marketplace page)', () => {
     for (const block of overview.matchAll(/```yaml\n([\s\S]*?)```/g)) {
       let task: TaskJson | undefined;
       let inputsIndent = -1;
+      let blockIndent = -1;
       for (const line of block[1].split('\n')) {
         const indent = line.search(/\S/);
         const taskRef = /-?\s*task:\s*(\S+)/.exec(line);
@@ -163,10 +169,19 @@ describe('overview.md (the marketplace page)', () => {
           inputsIndent = -1;
           continue;
         }
+        // The lines of a block scalar (a multi-line input's value).
+        if (blockIndent >= 0 && indent > blockIndent) continue;
+        blockIndent = -1;
         const m = /^\s*(\w+):\s*(.*?)\s*(?:#.*)?$/.exec(line);
         assert.ok(m, `an input line: ${line}`);
         const input = task.inputs.find((i) => i.name === m[1]);
         assert.ok(input, `${task.name}@1 has no input ${m[1]}`);
+        if (/^[|>]-?$/.test(m[2])) {
+          assert.equal(input.type, 'multiLine', `${input.name} takes one line`);
+          blockIndent = indent;
+          checked++;
+          continue;
+        }
         const choices = Object.keys(input.options ?? {});
         if (input.type === 'boolean') assert.match(m[2], /^(true|false)$/, `${input.name}: ${m[2]}`);
         else if (choices.length && input.type !== 'multiLine' && input.properties?.EditableOptions !== 'True') {
