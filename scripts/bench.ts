@@ -13,7 +13,8 @@
  *   For reference, the least any task-lib task can do on this path: a task of
  *   five lines that loads azure-pipelines-task-lib, reads an input, GETs the
  *   token with node:http and sets one secret variable (built here, not shipped).
- * - The same task when IMDS answers 429 with Retry-After: 1 three times.
+ * - The same task when IMDS answers 429 with Retry-After: 5 three times: longer than each of the first three
+ *   back-offs (1, 2, 4 s, jittered ±20 %), which are a floor under any Retry-After, so the task waits exactly 15 s.
  * - ManagedIdentityInfo@1 against 5,000 resources and 500 secrets.
  * - The .vsix size and each task folder's size.
  * - The identity server (serveIdentity): cached and cold answers against asking
@@ -44,7 +45,7 @@ const RESOURCES = 5000;
 const PAGE_SIZE = 1000;
 const SECRETS = 500;
 const ARM_AUDIENCE = 'https://management.azure.com/';
-const TARGETS = { floorRatio: 2.0, azSpeedup: 10, retryMs: 3000, retryTolerance: 0.1, infoMs: 2000, infoMb: 150, vsixBytes: 1.5 * 2 ** 20, taskBytes: 2 ** 20 };
+const TARGETS = { floorRatio: 2.0, azSpeedup: 10, retryMs: 15000, retryTolerance: 0.1, infoMs: 2000, infoMb: 150, vsixBytes: 1.5 * 2 ** 20, taskBytes: 2 ** 20 };
 
 interface Sample {
   wallMs: number;
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
       const referenceSamples = await repeat(RUNS, () => tokenRun(`${handler} reference task`, reference));
       const tokenSamples = await repeat(RUNS, () => tokenRun(`${handler} token`));
       const retrySamples = await repeat(RETRY_RUNS, async () => {
-        emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, headers: { 'Retry-After': '1' }, body: { error: 'too_many_requests', error_description: 'Too many requests' } }, 3);
+        emu.faults.script(IMDS_TOKEN_ROUTE, { status: 429, headers: { 'Retry-After': '5' }, body: { error: 'too_many_requests', error_description: 'Too many requests' } }, 3);
         const sample = await tokenRun(`${handler} token after 3 × 429`);
         if (emu.faults.pending(IMDS_TOKEN_ROUTE) !== 0) throw new Error('the task did not meet the three 429 answers');
         return sample;
@@ -300,7 +301,7 @@ function report(r: {
     row(`\`az login --identity && az account get-access-token\` (Azure CLI ${r.az.version})`, () => `${azStats.wallMedianMs} ms, ${azStats.peakMedianMb} MB`, '');
     row('… task faster than the Azure CLI by', (h) => `${h.azSpeedup}× (${mark(h.met.azSpeedup === true)})`, `≥ ${TARGETS.azSpeedup}×`);
   } else row('Azure CLI path', () => 'skipped', 'az installed');
-  row('Token task, IMDS answers 429 `Retry-After: 1` three times', (h) => `${h.retry.wallMedianMs} ms (${h.retryOff >= 0 ? '+' : ''}${round(h.retryOff * 100)}%, ${mark(h.met.retry)})`, `3000 ms ± ${TARGETS.retryTolerance * 100}%`);
+  row('Token task, IMDS answers 429 `Retry-After: 5` three times', (h) => `${h.retry.wallMedianMs} ms (${h.retryOff >= 0 ? '+' : ''}${round(h.retryOff * 100)}%, ${mark(h.met.retry)})`, `${TARGETS.retryMs} ms ± ${TARGETS.retryTolerance * 100}%`);
   row(`ManagedIdentityInfo@1, ${RESOURCES} resources, ${SECRETS} secrets`, (h) => `${h.info.wallMedianMs} ms (max ${h.info.wallMaxMs}), ${h.info.peakMedianMb} MB (max ${h.info.peakMaxMb}) (${mark(h.met.info)})`, `< ${TARGETS.infoMs} ms, < ${TARGETS.infoMb} MB`);
   lines.push('');
   const kb = (b: number) => `${Math.round(b / 1024)} KB`;

@@ -13,41 +13,19 @@ import { join } from 'node:path';
 import { CLI_BIN, ROOT, STAGE, TASK_NAMES } from './paths';
 
 /**
- * azure-devops-node-api's WebApi requires every REST area client and every
- * credential handler at load, and typed-rest-client every handler (NTLM
- * brings DES and MD4): about 1 MB. The tasks only use the WebApi
- * constructor, the bearer handler and connect(), so the rest are bundled as
- * empty modules.
- */
-const UNUSED: Array<{ importer: RegExp; path: RegExp }> = [
-  { importer: /azure-devops-node-api[\\/]WebApi\.js$/, path: /^\.\/(\w+Api|handlers\/(basiccreds|ntlm|personalaccesstoken))$/ },
-  { importer: /typed-rest-client[\\/]Handlers\.js$/, path: /^\.\/handlers\/(basiccreds|ntlm|personalaccesstoken)$/ },
-];
-const devOpsStubs: Plugin = {
-  name: 'azure-devops-stubs',
-  setup(b) {
-    b.onResolve({ filter: /^\.\// }, (args) =>
-      UNUSED.some((u) => u.importer.test(args.importer) && u.path.test(args.path)) ? { path: args.path, namespace: 'devops-stub' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'devops-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-  },
-};
-
-/**
  * Libraries a task loads only on some paths (undici: HTTPS to Entra, ARM,
- * Key Vault, a proxy; azure-devops-node-api: verifyAzureDevOps) are bundled
+ * Key Vault, Azure DevOps, a proxy) are bundled
  * into files of their own next to index.js and required from there when
  * first used, so that Node does not compile their ~700 KB on a path that does
  * not need them (the token task on IMDS is Node's start-up plus ~20 ms).
  */
 export const LAZY_LIBRARIES: Record<string, string> = {
   undici: 'lib/undici.js',
-  'azure-devops-node-api': 'lib/azure-devops-node-api.js',
 };
 const lazyLibraries: Plugin = {
   name: 'lazy-libraries',
   setup(b) {
-    b.onResolve({ filter: /^(undici|azure-devops-node-api)$/ }, (args) => ({ path: `./${LAZY_LIBRARIES[args.path]}`, external: true }));
+    b.onResolve({ filter: /^undici$/ }, (args) => ({ path: `./${LAZY_LIBRARIES[args.path]}`, external: true }));
   },
 };
 
@@ -71,7 +49,7 @@ export async function buildExtension(): Promise<void> {
     const used = new Set(Object.values(built.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path.replace(/^\.\//, ''))));
     for (const [name, file] of Object.entries(LAZY_LIBRARIES)) {
       if (!used.has(file)) continue;
-      await build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT }, outfile: join(out, file), plugins: [devOpsStubs] });
+      await build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT }, outfile: join(out, file) });
     }
     for (const file of ['task.json', 'task.loc.json', 'icon.png', 'Strings']) {
       if (!existsSync(join(src, file))) throw new Error(`${task}/${file} is missing: run npm run loc (or scripts/make-icons.mjs).`);

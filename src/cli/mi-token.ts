@@ -15,6 +15,7 @@ import type { RetryEvent } from '../core/retry';
 import { Command, parseCommandLine, TokenCommand, usage, UsageError } from './args';
 import { claimsText, fileContent, formatOutput, OutputError } from './output';
 import { writeSecretFile } from '../core/secret-file';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { version } from '../../package.json';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, noEndpoint: 3, refused: 4, timeout: 5 } as const;
@@ -33,6 +34,8 @@ export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** True when stdout was closed (the token would be lost): then the token is not asked for. */
+  stdoutGoesNowhere?(): boolean;
 }
 
 /** Runs the command; returns the exit code. */
@@ -70,6 +73,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 class FileError extends Error {}
 
 async function getToken(command: TokenCommand, io: Io, say: (text: string) => void): Promise<void> {
+  if (command.file === undefined && io.stdoutGoesNowhere?.()) {
+    throw new FileError('stdout is closed, so the token would be written nowhere. Capture it (TOKEN="$(mi-token)", > file) or use --file.');
+  }
   const result: TokenResult = await acquireToken({
     audience: command.audience,
     identity: command.identity,
@@ -90,6 +96,8 @@ async function getToken(command: TokenCommand, io: Io, say: (text: string) => vo
   try {
     writeSecretFile(command.file, content);
   } catch (e) {
+    // A path that is not a regular file (a device, a FIFO, a link) is refused with its own advice.
+    if (isManagedIdentityError(e)) throw new FileError(formatMessage(e.key, e.args));
     const why = e instanceof Error ? e.message : String(e);
     throw new FileError(`could not write ${command.file} (${why}). Check that its folder exists and is writable.`);
   }
@@ -99,14 +107,38 @@ function messageText(m: Message): string {
   return formatMessage(m.key, m.args);
 }
 
+/**
+ * Whether stdout was closed when mi-token started: Node then opens the null device read-write in its place, so a
+ * write "succeeds" and the token is lost. A shell's `>/dev/null` opens it write-only (a wanted discard, as with
+ * --claims >/dev/null), so only the read-write null device counts. Linux tells the access mode in
+ * /proc/self/fdinfo; elsewhere this cannot be told and is not refused.
+ */
+function stdoutGoesNowhere(): boolean {
+  try {
+    const out = fstatSync(1);
+    if (!out.isCharacterDevice() || out.rdev !== statSync('/dev/null').rdev) return false;
+    const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync('/proc/self/fdinfo/1', 'utf8'))?.[1];
+    // O_ACCMODE 3, O_RDWR 2.
+    return flags !== undefined && (Number.parseInt(flags, 8) & 3) === 2;
+  } catch {
+    return false;
+  }
+}
+
 if (require.main === module) {
   const io: Io = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    stdoutGoesNowhere,
   };
+  // A reader that went away (EPIPE) or a stdout that cannot be written: the token did not arrive, so not a success.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    process.stderr.write(`mi-token: could not write to stdout (${e.code ?? e.message}).\n`);
+    process.exitCode = EXIT.failed;
+  });
   // exitCode, not exit(): stdout is flushed before the process ends.
   void main(process.argv.slice(2), io).then((code) => {
-    process.exitCode = code;
+    if (!process.exitCode) process.exitCode = code;
   });
 }

@@ -134,7 +134,19 @@ export interface AzLoginRecord {
   user: string;
   /** The longest one az command may run (the task's timeoutSeconds). */
   timeoutSeconds?: number;
+  /** A folder the task made: the random value of the marker file inside it, which proves the folder is this job's. */
+  marker?: string;
+  /** The user's folder: a login of this identity was there before the task's (then it is not signed out). */
+  loginExisted?: boolean;
+  /** The user's folder: the cloud that was active before the task changed it (then it is made active again). */
+  previousCloud?: string;
 }
+
+/** The file inside a configuration folder the task made, holding the record's marker. */
+export const CONFIG_DIR_MARKER_FILE = '.managed-identity-token';
+
+const MARKER = /^[0-9a-f]{32}$/;
+const CLOUD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function serializeLoginRecord(record: AzLoginRecord): string {
   return JSON.stringify(record);
@@ -147,17 +159,50 @@ export function parseLoginRecord(text: string | undefined): AzLoginRecord | unde
     if (r === null || typeof r !== 'object' || typeof r.configDir !== 'string' || !r.configDir || typeof r.createdConfigDir !== 'boolean' || typeof r.user !== 'string') return undefined;
     const record: AzLoginRecord = { configDir: r.configDir, createdConfigDir: r.createdConfigDir, user: r.user };
     if (typeof r.timeoutSeconds === 'number' && r.timeoutSeconds > 0) record.timeoutSeconds = r.timeoutSeconds;
+    if (typeof r.marker === 'string' && MARKER.test(r.marker)) record.marker = r.marker;
+    if (typeof r.loginExisted === 'boolean') record.loginExisted = r.loginExisted;
+    if (typeof r.previousCloud === 'string' && CLOUD_NAME.test(r.previousCloud)) record.previousCloud = r.previousCloud;
     return record;
   } catch {
     return undefined;
   }
 }
 
-/**
- * The clean-up after the job: a directory the task made is cleared and then
- * removed; in the user's own directory only this identity's login is removed.
- */
-export function azLogoutArgs(record: AzLoginRecord): string[] {
-  return record.createdConfigDir ? ['account', 'clear'] : ['logout', '--username', record.user];
+/** Whether `az account list -o json` lists a login of this CLI user (systemAssignedIdentity, userAssignedIdentity). */
+export function hasLoginOf(output: string, user: string): boolean {
+  try {
+    const list: unknown = JSON.parse(output);
+    return Array.isArray(list) && list.some((a: unknown) => (a as { user?: { name?: unknown } } | null)?.user?.name === user);
+  } catch {
+    return false;
+  }
 }
 
+/** The active cloud's name from `az cloud show -o json`, when it is a plausible one. */
+export function parseActiveCloud(output: string): string | undefined {
+  try {
+    const name = (JSON.parse(output) as { name?: unknown } | null)?.name;
+    return typeof name === 'string' && CLOUD_NAME.test(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cloud name the task makes active in the CLI for this cloud. */
+export function azCloudName(cloud: Cloud): string {
+  return cloud.name === 'Custom' ? AZ_CUSTOM_CLOUD_NAME : cloud.name;
+}
+
+/**
+ * The clean-up after the job: a directory the task made is cleared (and then
+ * removed by the task); in the user's own directory things are left as they
+ * were found: this identity is signed out only if the task added its login,
+ * and the cloud that was active before is made active again.
+ */
+export function azCleanupCommands(record: AzLoginRecord): string[][] {
+  if (record.createdConfigDir) return [['account', 'clear']];
+  const commands: string[][] = [];
+  if (!record.loginExisted) commands.push(['logout', '--username', record.user]);
+  if (record.previousCloud) commands.push(['cloud', 'set', '--name', record.previousCloud]);
+  return commands;
+}

@@ -1,14 +1,18 @@
 /**
  * Checks that Azure DevOps accepts a managed identity token: asks the
- * organization for its connection data (azure-devops-node-api's
- * WebApi.connect(), GET {collection}/_apis/connectionData) through the
- * agent's proxy and certificate settings, and reads who it says we are.
+ * organization for its connection data (GET {collection}/_apis/connectionData,
+ * what azure-devops-node-api's WebApi.connect() asks) through the agent's
+ * proxy and certificate settings, and reads who it says we are. One request
+ * through the core's send(): one deadline for the whole exchange (a body that
+ * drips or never ends is cut off with it), a size limit, and no redirect
+ * followed, so the token never goes to another origin.
  * Azure DevOps answers a token it does not accept in several ways: a 401
  * (TF400813, TF401444, VS30063), the anonymous identity (organizations with
  * public projects), or a 203 with an HTML sign-in page.
  */
-import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
-import type { NetworkSettings } from './network';
+import { HttpNetworkError, send } from './http';
+import { dispatcherFor, NetworkSettings } from './network';
+import { assertBearerUrl } from './rest';
 import { sanitize, shortPlainText } from './token-response';
 
 /**
@@ -107,54 +111,46 @@ function messageOf(body: string): string {
   return /</.test(body) ? '' : (shortPlainText(body) ?? '');
 }
 
-/** Reads the error WebApi.connect() rejects with (typed-rest-client: statusCode, message, result). */
+/** Reads a request that got no answer (DNS, proxy, TLS, the deadline). */
 export function evaluateError(e: unknown): DevOpsCheck {
-  const err = e as { statusCode?: unknown; message?: unknown; code?: unknown; result?: { message?: unknown } };
-  const message = typeof err?.result?.message === 'string' ? err.result.message : typeof err?.message === 'string' ? err.message : String(e);
-  if (typeof err?.statusCode === 'number') {
-    return err.statusCode === 401 || err.statusCode === 403
-      ? failure('unauthorized', message, err.statusCode)
-      : failure('noData', `HTTP ${err.statusCode}: ${message}`, err.statusCode);
-  }
-  return failure('unreachable', [err?.code, message].filter((v) => typeof v === 'string').join(' '));
+  if (e instanceof HttpNetworkError) return failure('unreachable', `${e.failure}: ${e.detail}`);
+  return failure('unreachable', e instanceof Error ? e.message : String(e));
 }
 
-/** The agent's network settings as azure-devops-node-api (typed-rest-client) takes them. */
-export function devOpsRequestOptions(settings: NetworkSettings, timeoutMs: number): IRequestOptions {
-  const p = settings.proxy;
-  return {
-    socketTimeout: timeoutMs,
-    allowRetries: false,
-    ignoreSslError: settings.skipCertValidation === true,
-    proxy: p ? { proxyUrl: p.url, proxyUsername: p.username, proxyPassword: p.password, proxyBypassHosts: p.bypass } : undefined,
-    cert:
-      settings.caFile || settings.certFile
-        ? { caFile: settings.caFile, certFile: settings.certFile, keyFile: settings.keyFile, passphrase: settings.passphrase }
-        : undefined,
-  };
+/** {collection}/_apis/connectionData; the collection URL must be https (or http to loopback), as for every bearer token. */
+export function connectionDataUrl(collectionUri: string): string {
+  const base = assertBearerUrl(collectionUri);
+  return new URL('_apis/connectionData', base.href.endsWith('/') ? base.href : `${base.href}/`).href;
 }
 
 /**
- * Connects to the organization with the token and reports who it is. When
- * connect() has nothing to report (a 203 sign-in page and a 404 both end as
- * null), one more request through the same client tells them apart.
+ * Connects to the organization with the token and reports who it is, within
+ * timeoutMs for the whole exchange. A redirect is not followed (the token
+ * would go with it): it is reported, with where it pointed.
  */
 export async function checkAzureDevOps(collectionUri: string, token: string, settings: NetworkSettings, timeoutMs = 30_000): Promise<DevOpsCheck> {
-  // Loaded here, not at start-up: only this check needs it (a file of its own in the task bundle).
-  const { WebApi, getBearerHandler } = require('azure-devops-node-api') as typeof import('azure-devops-node-api');
-  const api = new WebApi(collectionUri, getBearerHandler(token), devOpsRequestOptions(settings, timeoutMs));
-  let data: unknown;
+  const url = connectionDataUrl(collectionUri);
+  let res;
   try {
-    data = await api.connect();
+    res = await send({
+      url,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      timeoutMs,
+      connectTimeoutMs: timeoutMs,
+      dispatcher: dispatcherFor(url, settings, timeoutMs),
+    });
   } catch (e) {
     return evaluateError(e);
   }
-  if (data) return evaluateConnectionData(data);
-  try {
-    const res = await api.rest.client.get(api.vsoClient.resolveUrl('/_apis/connectionData'));
-    const body = await res.readBody();
-    return evaluateResponse(res.message.statusCode ?? 0, String(res.message.headers['content-type'] ?? ''), body);
-  } catch (e) {
-    return evaluateError(e);
+  if (res.status >= 300 && res.status < 400) {
+    const location = res.headers.location ?? '';
+    let where = 'nowhere';
+    try {
+      where = new URL(location, url).origin;
+    } catch {
+      // not a URL
+    }
+    return failure('noData', `HTTP ${res.status}, a redirect to ${where}, not followed: the token is sent only to the collection URL`, res.status);
   }
+  return evaluateResponse(res.status, res.headers['content-type'] ?? '', res.body);
 }

@@ -90,11 +90,39 @@ export function undici(): Undici {
  * still ends a request sooner, so one pool serves every request timeout.
  */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+type Connector = (options: Parameters<ReturnType<Undici['buildConnector']>>[0], callback: Parameters<ReturnType<Undici['buildConnector']>>[1]) => unknown;
+
+const openSockets = new Set<Socket>();
+/**
+ * A connector that remembers each socket it opens until the socket closes.
+ * A request's deadline ends the request (send() races it), but not a
+ * connection still in its TLS handshake: undici keeps that one, ref'd, until
+ * its own connect timeout, and Agent.destroy() does not end it, so a process
+ * would linger 10 s after its answer. closeHttpAgents() destroys them all.
+ */
+export function trackSockets<C extends Connector>(connect: C): C {
+  return ((options, callback) => {
+    const socket = connect(options, callback) as Socket | undefined;
+    if (socket && typeof socket.once === 'function') {
+      openSockets.add(socket);
+      socket.once('close', () => openSockets.delete(socket));
+    }
+    return socket;
+  }) as C;
+}
+
+/** Ends every socket the tracked connectors opened: for a process about to exit. */
+export function destroyOpenSockets(): void {
+  for (const socket of openSockets) socket.destroy();
+  openSockets.clear();
+}
+
 const directAgents = new Map<number, Dispatcher>();
 function directAgent(connectTimeoutMs: number): Dispatcher {
   let agent = directAgents.get(connectTimeoutMs);
   if (!agent) {
-    agent = new (undici().Agent)({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 1000 });
+    agent = new (undici().Agent)({ connect: trackSockets(undici().buildConnector({ timeout: connectTimeoutMs })), keepAliveTimeout: 1000 });
     directAgents.set(connectTimeoutMs, agent);
   }
   return agent;
@@ -114,7 +142,7 @@ export function pinnedTlsAgent(thumbprint: string): Dispatcher {
   let agent = pinnedAgents.get(expected);
   if (!agent) {
     const u = undici();
-    const connect = u.buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
+    const connect = trackSockets(u.buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 }));
     agent = new u.Agent({
       keepAliveTimeout: 1000,
       connect: (options, callback) =>
@@ -133,12 +161,16 @@ export function pinnedTlsAgent(thumbprint: string): Dispatcher {
   return agent;
 }
 
-/** Closes the pooled connections so that a short-lived process can exit at once. */
+/**
+ * Ends the pooled connections so that a short-lived process can exit at once: destroyed, not closed, since
+ * close() would wait for a connection still being set up after its request's deadline ended it (up to the connect timeout).
+ */
 export async function closeHttpAgents(): Promise<void> {
   const agents = [...directAgents.values(), ...pinnedAgents.values()];
   directAgents.clear();
   pinnedAgents.clear();
-  await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+  destroyOpenSockets();
+  await Promise.all(agents.map((a) => a.destroy().catch(() => undefined)));
 }
 
 /**
@@ -172,44 +204,56 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   if (!req.dispatcher && req.url.startsWith('http:')) return sendPlain(req, maxBytes);
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, req.timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  // undici does not abort a request while its connection is being set up (a TLS handshake that never comes holds it
+  // to the dispatcher's connect timeout): the deadline is raced, so the exchange ends at it whatever the stage.
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+      reject(new HttpNetworkError('timeout', req.url, `no complete answer within ${req.timeoutMs} ms`));
+    }, req.timeoutMs);
+  });
+  const exchange = exchangeUndici(req, maxBytes, controller.signal);
+  exchange.catch(() => undefined);
   try {
-    const res = await undici().request(req.url, {
-      method: req.method ?? 'GET',
-      headers: req.headers,
-      body: req.body,
-      signal: controller.signal,
-      dispatcher: req.dispatcher ?? directAgent(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
-    });
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      // A body destroyed unread emits an AbortError: without a listener it would end the process.
-      res.body.on('error', () => undefined).destroy();
-      throw new HttpNetworkError('tooLarge', req.url, `content-length ${declared} > ${maxBytes}`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer;
-      size += buf.length;
-      if (size > maxBytes) {
-        res.body.destroy();
-        throw new HttpNetworkError('tooLarge', req.url, `more than ${maxBytes} bytes`);
-      }
-      chunks.push(buf);
-    }
-    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks).toString('utf8') };
+    return await Promise.race([exchange, expired]);
   } catch (e) {
     if (e instanceof HttpNetworkError) throw e;
     throw classify(e, req.url, timedOut);
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function exchangeUndici(req: HttpRequest, maxBytes: number, signal: AbortSignal): Promise<HttpResponse> {
+  const res = await undici().request(req.url, {
+    method: req.method ?? 'GET',
+    headers: req.headers,
+    body: req.body,
+    signal,
+    dispatcher: req.dispatcher ?? directAgent(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    headersTimeout: req.timeoutMs,
+    bodyTimeout: req.timeoutMs,
+  });
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    // A body destroyed unread emits an AbortError: without a listener it would end the process.
+    res.body.on('error', () => undefined).destroy();
+    throw new HttpNetworkError('tooLarge', req.url, `content-length ${declared} > ${maxBytes}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > maxBytes) {
+      res.body.destroy();
+      throw new HttpNetworkError('tooLarge', req.url, `more than ${maxBytes} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return { status: res.statusCode, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks).toString('utf8') };
 }
 
 /**

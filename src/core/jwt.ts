@@ -34,10 +34,14 @@ export function decodeJwtClaims(token: string): TokenClaims | undefined {
   }
 }
 
-/** The segments a log scanner should mask besides the whole token: a tool may print only part of a JWT. */
+/**
+ * The segments a log scanner should mask besides the whole token: a tool may print only part of a JWT. Every
+ * segment after the header, however many there are (an encrypted token has five), each long enough not to mask
+ * ordinary words (16 characters).
+ */
 export function jwtSecretSegments(token: string): string[] {
   const parts = token.split('.');
-  return parts.length === 3 ? parts.slice(1).filter((p) => p.length >= 16) : [];
+  return parts.length >= 3 ? parts.slice(1).filter((p) => p.length >= 16) : [];
 }
 
 /** The client (application) ID: v1 tokens say appid, v2 tokens azp. */

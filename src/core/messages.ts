@@ -65,6 +65,8 @@ export const MESSAGES = {
     "%s is '%s', not an https URL. The federated token (AZURE_FEDERATED_TOKEN_FILE) is only sent to Microsoft Entra ID over https (plain http only to a loopback address); nothing was sent. Set AZURE_AUTHORITY_HOST to the https authority of your cloud, for example https://login.microsoftonline.com, or unset it.",
   FederatedTokenFileUnreadable:
     "The federated token file '%s' (AZURE_FEDERATED_TOKEN_FILE) cannot be read or is empty (%s). Check that the service account token volume is mounted into the agent's pod.",
+  SecretFileNotRegular:
+    "Refusing to write to '%s': it is %s. Name a regular file or a new path (its folder must exist); the file is written with mode 0600 and replaced whole.",
   EntraIssuerMismatch:
     'Microsoft Entra ID found no federated credential on client %s whose issuer matches the token in AZURE_FEDERATED_TOKEN_FILE (%s). Add a federated credential whose issuer is exactly the cluster\'s OIDC issuer URL (az aks show --query oidcIssuerProfile.issuerUrl), or correct AZURE_CLIENT_ID.',
   EntraNoFederatedCredential:

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
-import { undici } from './http';
+import { destroyOpenSockets, trackSockets, undici } from './http';
 
 export interface ProxySettings {
   url: string;
@@ -64,17 +64,28 @@ export function dispatcherFor(url: string, settings: NetworkSettings, connectTim
       proxy.username !== undefined
         ? `Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')}`
         : undefined;
-    d = new u.ProxyAgent({ uri: proxy.url, token, requestTls: tls, connect: { timeout: connectTimeoutMs } });
+    // The connection to the proxy is tracked (the tunnel's TLS runs over it), so that closing ends a stalled one.
+    d = new u.ProxyAgent({
+      uri: proxy.url,
+      token,
+      requestTls: tls,
+      connect: { timeout: connectTimeoutMs },
+      clientFactory: (origin, options) => {
+        const o = options as { connect?: unknown };
+        return new u.Client(origin, { ...o, connect: typeof o.connect === 'function' ? trackSockets(o.connect as Parameters<typeof trackSockets>[0]) : undefined });
+      },
+    });
   } else {
-    d = new u.Agent({ connect: tls });
+    d = new u.Agent({ connect: trackSockets(u.buildConnector(tls)) });
   }
   cache.set(key, d);
   return d;
 }
 
-/** Closes the dispatchers made here, so a short-lived process exits at once. */
+/** Ends the dispatchers made here, so a short-lived process exits at once (destroyed: see closeHttpAgents). */
 export async function closeNetworkDispatchers(): Promise<void> {
   const all = [...cache.values()];
   cache.clear();
-  await Promise.all(all.map((d) => d.close().catch(() => undefined)));
+  destroyOpenSockets();
+  await Promise.all(all.map((d) => d.destroy().catch(() => undefined)));
 }

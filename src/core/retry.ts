@@ -1,7 +1,11 @@
 /**
  * Retries with exponential back-off and jitter under one overall deadline.
- * Retry-After is honoured exactly. IMDS answers 410 for up to 70 s while it
- * is upgraded, so a 410 is retried for at least that long, beyond maxRetries.
+ * Retry-After is honoured when it asks for longer than the back-off, never
+ * shorter: every retry waits at least the back-off the policy would use
+ * without it (a "Retry-After: 0" must not turn retries into a flood). IMDS
+ * answers 410 for up to 70 s while it is upgraded, so a 410 is retried for at
+ * least that long, beyond maxRetries; maxAttempts bounds the attempts of one
+ * run whatever the answers say.
  * Time comes from a Clock, so tests can use sinon's fake timers or a fake clock.
  */
 export interface Clock {
@@ -41,9 +45,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** How long a 410 is retried, from the first 410. */
   goneWindowMs: number;
+  /** The most attempts in one run, the 410 window included. */
+  maxAttempts: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 30_000, goneWindowMs: 70_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 30_000, goneWindowMs: 70_000, maxAttempts: 12 };
 
 export interface RetryOptions {
   policy?: Partial<RetryPolicy>;
@@ -70,16 +76,17 @@ export async function retrying<T>(attempt: (n: number) => Promise<Attempt<T>>, o
     const now = clock.now();
     if (result.gone) firstGoneAt ??= now;
     const inGoneWindow = firstGoneAt !== undefined && now - firstGoneAt < policy.goneWindowMs;
-    if (retries >= policy.maxRetries && !inGoneWindow) throw result.error;
+    if ((retries >= policy.maxRetries && !inGoneWindow) || n >= policy.maxAttempts) throw result.error;
 
     const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(retries, 16));
     const jittered = backoff * (0.8 + 0.4 * random());
-    const delayMs = Math.round(result.retryAfterMs !== undefined ? result.retryAfterMs : jittered);
+    // The back-off is a floor: Retry-After may only lengthen the wait.
+    const delayMs = Math.round(Math.max(jittered, result.retryAfterMs ?? 0));
     if (now + delayMs >= options.deadline) {
       throw options.onDeadline ? options.onDeadline(result.error) : result.error;
     }
     retries++;
-    const last = retries >= policy.maxRetries && !inGoneWindow;
+    const last = (retries >= policy.maxRetries && !inGoneWindow) || n + 1 >= policy.maxAttempts;
     options.onRetry?.({ attempt: n, delayMs, reason: result.reason, last });
     await clock.sleep(delayMs);
   }

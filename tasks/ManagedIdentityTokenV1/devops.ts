@@ -9,22 +9,8 @@ import { readAgentNetwork } from '../common/network';
 import { external, say } from '../common/log';
 import { LocalizedError } from '../common/report';
 
-/**
- * typed-rest-client (under azure-devops-node-api) calls url.parse(), which
- * Node 24 reports on stderr as DEP0169 in every run: noise about a library
- * that the user can do nothing about. Only that warning is dropped.
- */
-function dropUrlParseDeprecation(): void {
-  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((...args: unknown[]) => {
-    const code = args.find((a) => a === 'DEP0169' || (typeof a === 'object' && a !== null && (a as { code?: unknown }).code === 'DEP0169'));
-    if (code === undefined) emit(...args);
-  }) as typeof process.emitWarning;
-}
-
 /** Asks the organization who the token is; fails with advice when it does not accept it. */
 export async function verifyAzureDevOps(collectionUri: string, token: string, timeoutSeconds: number): Promise<string> {
-  dropUrlParseDeprecation();
   const check: DevOpsCheck = await checkAzureDevOps(collectionUri, token, readAgentNetwork(), Math.min(timeoutSeconds, 60) * 1000);
   if (check.ok) {
     // Both come from the server: neither may carry a ##vso command into the log.

@@ -7,7 +7,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import type { Audience } from '../../src/core/audience';
 import { parseSubscription, SubscriptionRef } from '../../src/core/azcli';
 import { AZURE_DEVOPS_RESOURCE } from '../../src/core/clouds';
-import { isDevOpsServicesUrl } from '../../src/core/devops';
+import { connectionDataUrl, isDevOpsServicesUrl } from '../../src/core/devops';
 import { InputError } from '../common/inputs';
 import { warn } from '../common/log';
 
@@ -57,6 +57,8 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
   if (o.verifyAzureDevOps) {
     if (!/^https?:\/\//i.test(uri)) throw new InputError(tl.loc('CollectionUriMissing'));
     if (onServer) throw new InputError(tl.loc('DevOpsServerNoEntra', uri));
+    // The token goes there: https only (plain http to loopback aside), refused before any token is asked for.
+    connectionDataUrl(uri);
     o.collectionUri = uri;
   }
   if (onServer && audience.resource.toLowerCase() === AZURE_DEVOPS_RESOURCE) warn(tl.loc('DevOpsServerTokenUnusable', uri));

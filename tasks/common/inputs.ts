@@ -39,13 +39,31 @@ function readTimeoutSeconds(): number {
   return parseTimeoutSeconds(tl.getInput('timeoutSeconds') ?? '');
 }
 
-/** Azure Pipelines variable names: letters, digits, '.', '_' and '-'; no reserved prefixes. */
+/** Azure Pipelines variable names: letters, digits, '.', '_' and '-'. */
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const RESERVED = /^(endpoint|input|secret|securefile|path)[._-]?/i;
+
+/**
+ * Names that are not ours to set, compared as the environment name the agent makes of a variable (upper case,
+ * '.' as '_'), so `Agent.TempDirectory` and `AGENT_TEMPDIRECTORY` are one name:
+ * - the agent's namespaces: its read-only variables (Constants.Variables.ReadOnlyVariables in
+ *   microsoft/azure-pipelines-agent) are all under Agent, Build, Common, Features, Pipeline, Release, System and
+ *   Task, and it sets Environment.* and Resources.* too;
+ * - the environment the agent and task-lib read: INPUT_ (task inputs), ENDPOINT_ and SECUREFILE_, SECRET_
+ *   (secret variables for task-lib), VSTS_ (task variables, process lookup), and PATH;
+ * - what these tasks export for later steps: AZURE_CONFIG_DIR, AZURE_DEVOPS_EXT_PAT, ARM_* (Terraform), InfoJsonPath.
+ * A token in one of these would be made secret, hiding the real value from later steps, or replace what the
+ * agent relies on (Agent.TempDirectory). Any other name is fine, SecretToken or Pathfinder included.
+ */
+const RESERVED_ENV = /^(?:(?:AGENT|BUILD|COMMON|FEATURES|PIPELINE|RELEASE|SYSTEM|TASK|ENVIRONMENT|RESOURCES|INPUT|ENDPOINT|SECUREFILE|SECRET|VSTS|ARM)_.*|PATH|AZURE_CONFIG_DIR|AZURE_DEVOPS_EXT_PAT|INFOJSONPATH)$/;
+
+/** Whether the task may set a variable of this name (see RESERVED_ENV). */
+export function isUsableVariableName(name: string): boolean {
+  return VARIABLE_NAME.test(name) && name.length <= 100 && !RESERVED_ENV.test(name.replace(/\./g, '_').toUpperCase());
+}
 
 export function readVariableName(input = 'variableName', fallback = 'ManagedIdentityToken'): string {
   const name = (tl.getInput(input) ?? '').trim() || fallback;
-  if (!VARIABLE_NAME.test(name) || name.length > 100 || RESERVED.test(name)) throw new InputError(tl.loc('VariableNameInvalid', input, name));
+  if (!isUsableVariableName(name)) throw new InputError(tl.loc('VariableNameInvalid', input, name));
   return name;
 }
 

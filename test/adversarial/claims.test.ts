@@ -4,11 +4,12 @@
  * packaged token task under each handler and by mi-token --claims.
  */
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMiToken } from '../helpers/cli';
-import { forgedCommandsIn } from '../helpers/scan';
+import { forgedCommandsIn, watchTokens } from '../helpers/scan';
 import { behave, FORGED_COMMANDS, HostileServer, startHostileServer } from './hostile-server';
 import { HANDLERS, runPackaged } from './packaged';
 
@@ -52,4 +53,24 @@ describe('adversarial: forged claims', () => {
     assertInert('mi-token --claims', run.stderr);
     assert.match(run.stderr, /##_vso\[task\.prependpath\]/);
   });
+
+  for (const [handler, node] of HANDLERS) {
+    it(`ManagedIdentityToken under ${handler} registers every segment of a five-segment (encrypted) token for masking`, async () => {
+      const segments = ['eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ', ...[40, 22, 120, 22].map((n) => randomBytes(n).toString('base64url'))];
+      const token = segments.join('.');
+      watchTokens([token]);
+      const jwe = await startHostileServer(behave.tokenAnswer(() => token));
+      try {
+        const run = await runPackaged('ManagedIdentityTokenV1', `five-segment token ${handler}`, {
+          nodePath: node,
+          inputs: { audience: 'https://management.azure.com/' },
+          env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: jwe.url },
+        });
+        assert.equal(run.result, 'Succeeded', run.log);
+        for (const segment of segments.slice(1)) assert.ok(run.secrets.includes(segment), `segment ${segment.slice(0, 8)}… is masked`);
+      } finally {
+        await jwe.stop();
+      }
+    });
+  }
 });

@@ -112,11 +112,14 @@ export const behave = {
   },
   /** A managed identity token answer whose token carries `claims` (over sensible defaults). */
   token(claims: Record<string, unknown>): Behaviour {
+    return behave.tokenAnswer(() => forgedToken({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims }));
+  },
+  /** A managed identity token answer with the token `make` gives (register it with the scan). */
+  tokenAnswer(make: () => string): Behaviour {
     return (_req, res) => {
-      const now = Math.floor(Date.now() / 1000);
-      const token = forgedToken({ exp: now + 3600, ...claims });
+      const expiresOn = Math.floor(Date.now() / 1000) + 3600;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ access_token: token, expires_on: String(now + 3600), resource: 'https://management.azure.com/', token_type: 'Bearer' }));
+      res.end(JSON.stringify({ access_token: make(), expires_on: String(expiresOn), resource: 'https://management.azure.com/', token_type: 'Bearer' }));
     };
   },
 };

@@ -3,14 +3,13 @@
  * process, and the Node of each handler that is present here (a missing one
  * is skipped loudly, so the suite passes on a machine without it).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTask, RunTaskOptions, TaskRun } from '../../emulator/agent';
 import { vsixPath } from '../../scripts/package';
 import type { TaskName } from '../../scripts/paths';
-import { HANDLER_NODES, unzip } from '../../scripts/vsix';
+import { HANDLER_NODES, handlerNodeMissing, unzip } from '../../scripts/vsix';
 import { recordOutput } from '../helpers/scan';
 
 let unpacked: Promise<string> | undefined;
@@ -29,9 +28,9 @@ export async function packagedTask(name: TaskName): Promise<string> {
 
 /** The handlers whose Node is here: [handler, node]. A missing one is reported once. */
 export const HANDLERS: Array<[string, string]> = HANDLER_NODES.flatMap((h) => {
-  const version = existsSync(h.node) ? execFileSync(h.node, ['-v'], { encoding: 'utf8' }).trim() : 'none';
-  if (h.version.test(version)) return [[h.handler, h.node] as [string, string]];
-  console.warn(`    SKIPPED in test/adversarial: the ${h.handler} runs need Node ${h.version.source.slice(2, 4)}; ${h.node} is ${version}.`);
+  const missing = handlerNodeMissing(h);
+  if (!missing) return [[h.handler, h.node] as [string, string]];
+  console.warn(`    SKIPPED in test/adversarial: ${missing}.`);
   return [];
 });
 

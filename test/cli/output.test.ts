@@ -123,7 +123,41 @@ describe('writeSecretFile', () => {
 
   it('leaves no temporary file when the target cannot be replaced', () => {
     fs.mkdirSync(join(dir, 'token'));
-    assert.throws(() => writeSecretFile(join(dir, 'token'), 'value'), /EISDIR|ENOTEMPTY|EEXIST|EPERM/);
+    assert.throws(() => writeSecretFile(join(dir, 'token'), 'value'), /it is a folder/);
     assert.deepEqual(fs.readdirSync(dir), ['token']);
+  });
+
+  for (const [what, make] of [
+    ['a symbolic link to /proc/self/fd/1', (p: string) => fs.symlinkSync('/proc/self/fd/1', p)],
+    ['a symbolic link to a regular file', (p: string) => (fs.writeFileSync(`${p}.real`, 'x'), fs.symlinkSync(`${p}.real`, p))],
+    ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
+  ] as const) {
+    it(`refuses ${what}, and leaves it as it was`, function () {
+      if (process.platform === 'win32') this.skip();
+      const target = join(dir, 'token');
+      make(target);
+      assert.throws(() => writeSecretFile(target, 'value'), /Refusing to write to '.*token': it is (a symbolic link|a FIFO)/);
+      assert.ok(!fs.lstatSync(target).isFile(), 'not replaced by a regular file');
+      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    });
+  }
+
+  it('refuses a character device', function () {
+    // One of its own (mknod needs root; skipped without), never /dev/null: code without the check would replace it.
+    const device = join(dir, 'null');
+    try {
+      execFileSync('mknod', [device, 'c', '1', '3'], { stdio: 'ignore' });
+    } catch {
+      this.skip();
+    }
+    assert.throws(() => writeSecretFile(device, 'value'), /Refusing to write to '.*null': it is a character device/);
+    assert.ok(fs.lstatSync(device).isCharacterDevice());
+  });
+
+  it('replaces a regular file and writes a new path', () => {
+    fs.writeFileSync(join(dir, 'old'), 'old');
+    writeSecretFile(join(dir, 'old'), 'new');
+    writeSecretFile(join(dir, 'new'), 'new');
+    assert.equal(fs.readFileSync(join(dir, 'old'), 'utf8') + fs.readFileSync(join(dir, 'new'), 'utf8'), 'newnew');
   });
 });

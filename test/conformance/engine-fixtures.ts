@@ -413,7 +413,7 @@ export const FAILURE_CASES: readonly FailureCase[] = [
     requests: 'once',
   },
 
-  // Issue 12's engine fixes 2, 3, 5 and 6 (throttling, expired tokens, Docker Desktop's 403, support IDs), and the retry floor (pending).
+  // Issue 12's engine fixes 2, 3, 5 and 6 (throttling, expired tokens, Docker Desktop's 403, support IDs), and issue 11's retry floor.
   {
     name: 'IMDS 403 from Docker Desktop "unreachable network" means no managed identity here (fix 5)',
     from: 'azure-sdk-for-python tests/test_imds_credential.py test_imds_request_failure_docker_desktop; azure-sdk-for-net ManagedIdentityCredentialTests.cs',
@@ -451,7 +451,6 @@ export const FAILURE_CASES: readonly FailureCase[] = [
     key: 'EndpointThrottled',
     requests: 'retried',
     minSleep: 800,
-    pending: 'h11 retry floor (every retry waits at least the policy back-off)',
   },
   {
     name: 'App Service 500 keeps its correlationId in the message (fix 6)',

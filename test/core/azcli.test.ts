@@ -3,7 +3,9 @@ import {
   azCloudCommands,
   azIdentityUser,
   azLoginArgs,
-  azLogoutArgs,
+  azCleanupCommands,
+  hasLoginOf,
+  parseActiveCloud,
   compareVersions,
   hasIdentityFlags,
   parseAzAccounts,
@@ -98,10 +100,26 @@ describe('Azure CLI arguments', () => {
     assert.deepEqual(parseLoginRecord(serializeLoginRecord(mine)), mine);
     assert.deepEqual(parseLoginRecord(serializeLoginRecord({ ...mine, timeoutSeconds: 30 })), { ...mine, timeoutSeconds: 30 });
     assert.deepEqual(parseLoginRecord(JSON.stringify({ ...mine, timeoutSeconds: -1 })), mine, 'a bad timeout is left out');
-    assert.deepEqual(azLogoutArgs(mine), ['account', 'clear']);
-    assert.deepEqual(azLogoutArgs({ ...mine, createdConfigDir: false, user: 'userAssignedIdentity' }), ['logout', '--username', 'userAssignedIdentity']);
+    const marker = '0123456789abcdef0123456789abcdef';
+    assert.deepEqual(parseLoginRecord(serializeLoginRecord({ ...mine, marker })), { ...mine, marker });
+    assert.deepEqual(parseLoginRecord(JSON.stringify({ ...mine, marker: '../x', previousCloud: 'a;b', loginExisted: 'no' })), mine, 'bad fields are left out');
+    assert.deepEqual(azCleanupCommands(mine), [['account', 'clear']]);
+    const users = { ...mine, createdConfigDir: false, user: 'userAssignedIdentity' };
+    assert.deepEqual(azCleanupCommands(users), [['logout', '--username', 'userAssignedIdentity']]);
+    assert.deepEqual(azCleanupCommands({ ...users, loginExisted: true }), [], 'a login that was there before is kept');
+    assert.deepEqual(azCleanupCommands({ ...users, loginExisted: true, previousCloud: 'AzureCloud' }), [['cloud', 'set', '--name', 'AzureCloud']]);
     for (const bad of [undefined, '', 'x', '{}', '{"configDir":"","createdConfigDir":true,"user":"u"}', '{"configDir":"/d","createdConfigDir":"yes","user":"u"}']) {
       assert.equal(parseLoginRecord(bad), undefined, String(bad));
     }
+  });
+
+  it('reads what was in a user\'s folder before the task: a login of the identity, the active cloud', () => {
+    const list = JSON.stringify([{ id: 's', user: { name: 'systemAssignedIdentity', type: 'servicePrincipal' } }]);
+    assert.equal(hasLoginOf(list, 'systemAssignedIdentity'), true);
+    assert.equal(hasLoginOf(list, 'userAssignedIdentity'), false);
+    assert.equal(hasLoginOf('WARNING: Please run az login', 'systemAssignedIdentity'), false);
+    assert.equal(parseActiveCloud('{"name": "AzureUSGovernment", "isActive": true}'), 'AzureUSGovernment');
+    assert.equal(parseActiveCloud('{"name": "x; rm -rf /"}'), undefined);
+    assert.equal(parseActiveCloud(''), undefined);
   });
 });

@@ -46,6 +46,8 @@ describe('jwt', () => {
     const [, payload, signature] = minted.token.split('.');
     assert.deepEqual(jwtSecretSegments(minted.token), [payload, signature]);
     assert.deepEqual(jwtSecretSegments('opaque'), []);
+    const five = ['eyJhbGciOiJSU0EtT0FFUCJ9', 'a'.repeat(40), 'b'.repeat(22), 'c'.repeat(64), 'd'.repeat(22)];
+    assert.deepEqual(jwtSecretSegments(five.join('.')), five.slice(1), 'every segment of an encrypted (five-segment) token');
   });
 
   it('removes anything that looks like a JWT from text it did not write, signed or not', () => {

@@ -39,7 +39,7 @@ const allKeys = new Set([...tasks.values()].flatMap((t) => Object.keys(t.message
 const INFORMATIONAL = new Set([
   // ManagedIdentityToken@1: progress and summary
   ...['TokenAcquired', 'ClaimsHeader', 'TokenNotJwt', 'VariablesSet', 'ExpiresOn', 'UseInScript', 'Done', 'CleanupDone'],
-  ...['AzConfigDirCreated', 'AzConfigDirKept', 'AzVersion', 'AzLoggedIn', 'AzLoggedOut', 'AzConfigDirRemoved'],
+  ...['AzConfigDirCreated', 'AzConfigDirKept', 'AzVersion', 'AzLoggedIn', 'AzLoggedOut', 'AzCloudRestored', 'AzConfigDirRemoved'],
   ...['HoldsToken', 'HoldsDevOpsPat', 'HoldsAzureConfigDir', 'DevOpsPatSet', 'DevOpsVerified', 'TerraformSubscriptionFromImds', 'TerraformEnvSet'],
   ...['SummaryTitle', 'SummaryIdentity', 'SummaryIds', 'SummaryIdsValue', 'SummarySource', 'SummaryAudience', 'SummaryExpiry', 'SummaryExpiryValue'],
   ...['SummaryAzureCli', 'SummaryAzureCliValue', 'SummaryAzureDevOps', 'SummaryVariables', 'SummaryVariable', 'SummarySecret', 'SummaryHolds'],

@@ -77,7 +77,10 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       assert.deepEqual(calls.map((c) => c.args.slice(0, 2).join(' ')), ['version --output', 'login --identity']);
       assert.ok(calls.every((c) => c.configDir === dir.value), 'every az call used the private directory');
       assert.deepEqual(calls[1].args, ['login', '--identity', '--username', uai.clientId, '--output', 'json']);
-      assert.deepEqual(JSON.parse(run.taskVariables.get('ManagedIdentityToken.azLogin') ?? '{}'), { configDir: dir.value, createdConfigDir: true, user: 'userAssignedIdentity', timeoutSeconds: 120 });
+      const record = JSON.parse(run.taskVariables.get('ManagedIdentityToken.azLogin') ?? '{}') as { marker?: string };
+      assert.match(record.marker ?? '', /^[0-9a-f]{32}$/, 'a random marker');
+      assert.deepEqual(record, { configDir: dir.value, createdConfigDir: true, user: 'userAssignedIdentity', timeoutSeconds: 120, marker: record.marker });
+      assert.equal(readFileSync(join(dir.value, '.managed-identity-token'), 'utf8'), record.marker, 'the folder holds the marker');
       assert.match(run.log, /signed in to subscription 'Emulated Subscription' \(00000000-1111-4222-8333-444444444444\)/);
     });
 
