@@ -56,8 +56,6 @@ export interface Expectation {
   expect: Expect;
   /** Why (quoted in the case name): the client's design, or the service's documented answer. */
   why?: string;
-  /** The emulator does not yet answer as Azure here; the case is skipped loudly while it fails. */
-  awaits?: string;
   /** The client reads Arc key files only from the agent's real folder: run in an own mount namespace, or skip loudly. */
   needsArcFolder?: boolean;
 }
