@@ -12,5 +12,5 @@ export const COMMON_MESSAGES = {
   Retrying: 'Attempt %s at %s failed (%s); retrying in %s s.',
   UnexpectedError: 'Unexpected error: %s. Run with system.debug=true and report it with the log.',
   VariableNameInvalid:
-    "The input %s has the value '%s', which is not a valid variable name for this task. Use letters, digits, '.', '_' or '-', starting with a letter or '_', and not a name the agent or this task sets: nothing in the agent's namespaces (Agent., Build., Release., System., Pipeline., Task., Common., Features., Environment., Resources.), nothing that becomes INPUT_, ENDPOINT_, SECRET_, SECUREFILE_ or VSTS_ in the environment, and not PATH, AZURE_CONFIG_DIR, AZURE_DEVOPS_EXT_PAT, ARM_* or InfoJsonPath.",
+    "The input %s has the value '%s', which is not a valid variable name for this task. Use letters, digits, '.', '_' or '-', starting with a letter or '_', and not a name the agent or this task sets: nothing in the agent's namespaces (Agent., Build., Release., System., Pipeline., Task., Common., Features., Environment., Resources.), nothing that becomes INPUT_, ENDPOINT_, SECRET_, SECUREFILE_ or VSTS_ in the environment, and not PATH, AZURE_CONFIG_DIR, AZURE_DEVOPS_EXT_PAT, ARM_*, InfoJsonPath or what serveIdentity sets (IDENTITY_ENDPOINT, IDENTITY_HEADER, MSI_ENDPOINT, MSI_SECRET, AZURE_CLIENT_ID).",
 } as const;
