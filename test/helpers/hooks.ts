@@ -7,12 +7,16 @@
  *    (nor task-lib's .taskkey in the repository);
  *  - the suite-wide secret scan, after every test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../../scripts/paths';
 import { findForgedCommands, findLeaks, scanCounts } from './scan';
 
 const suiteTemp = mkdtempSync(join(tmpdir(), 'mi-tasks-test-'));
+/** task-lib's key file, which a process that loads task-lib with no Agent.TempDirectory writes into its working folder. */
+const repoTaskKey = join(ROOT, '.taskkey');
+const hadTaskKey = existsSync(repoTaskKey);
 
 // task-lib, when first loaded, logs each agent variable it reads (##vso[task.debug]… on stdout) and writes its key
 // file (.taskkey) into Agent.TempDirectory, else the working folder: the repository. The tests that load it in this
@@ -34,6 +38,10 @@ for (const name of ['TMPDIR', 'TEMP', 'TMP']) process.env[name] = suiteTemp;
 export const mochaHooks = {
   afterAll(): void {
     rmSync(suiteTemp, { recursive: true, force: true, maxRetries: 5 });
+    if (!hadTaskKey && existsSync(repoTaskKey)) {
+      rmSync(repoTaskKey, { force: true });
+      throw new Error(`A test left task-lib's ${repoTaskKey}: give the process it starts an Agent.TempDirectory (AGENT_TEMPDIRECTORY) or another working folder.`);
+    }
     const leaks = findLeaks();
     const { outputs, tokens } = scanCounts();
     if (leaks.length) throw new Error(`Token values leaked into output:\n${leaks.join('\n')}`);

@@ -188,7 +188,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
       const secret = newServerSecret();
       const reportFile = join(temp, name);
       const config = { secret, controlKey: key, chosen: { kind: 'system' as const }, upstream: { identitySource: 'imds' as const, timeoutSeconds: 10 }, idleMs, reportFile };
-      const started = await spawnIdentityServer(process.execPath, join(stagedTask('ManagedIdentityTokenV1'), 'serve.js'), config, 15_000, { ...process.env, ...imdsEnv(emu) });
+      const started = await spawnIdentityServer(process.execPath, join(stagedTask('ManagedIdentityTokenV1'), 'serve.js'), config, 15_000, { ...process.env, ...imdsEnv(emu), AGENT_TEMPDIRECTORY: temp });
       return { ...started, key, secret, reportFile };
     };
     const postWith = (record: object) =>
