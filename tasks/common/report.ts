@@ -3,7 +3,6 @@
  * and a guard that keeps any token out of the log.
  */
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { isManagedIdentityError, ManagedIdentityError } from '../../src/core/errors';
@@ -13,6 +12,7 @@ import { jwtSecretSegments } from '../../src/core/jwt';
 import { writeSecretFile } from '../../src/core/secret-file';
 import type { RetryEvent } from '../../src/core/retry';
 import { InputError } from './inputs';
+import { jobTempFolder } from './job-temp';
 import { sayLine } from './log';
 
 export function locMessage(m: Message): string {
@@ -77,8 +77,7 @@ export class LocalizedError extends Error {}
  * '-' only.
  */
 export function attachSummary(namePrefix: string, title: string, markdown: string): string {
-  const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
-  const file = join(dir, `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
+  const file = join(jobTempFolder(), `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
   // A new private file renamed into place: never one another user placed there first (the system temp folder is shared).
   writeSecretFile(file, markdown);
   tl.addAttachment(SUMMARY_ATTACHMENT, summaryTitle(title), file);
