@@ -19,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { parseAudience } from '../../src/core/audience';
 import type { Cloud } from '../../src/core/clouds';
 import { readSelfStopRecord, requestStop } from '../../src/core/identity-server/control';
 import { newServerSecret } from '../../src/core/identity-server/guard';
@@ -30,10 +29,9 @@ import { describeIdentity, IdentitySelector } from '../../src/core/identity';
 import type { NetworkSettings } from '../../src/core/network';
 import type { SourceName } from '../../src/core/sources/types';
 import { APP_SERVICE_VERSION, serverPaths } from '../../src/core/identity-server/protocols';
-import { InputError } from '../common/inputs';
 import { isJobTempPath, jobTempFolder } from '../common/job-temp';
 import { say, warn } from '../common/log';
-import { attachSummary, describeFailure, LocalizedError } from '../common/report';
+import { attachSummary, LocalizedError } from '../common/report';
 import type { VariableRow } from './summary';
 
 /** The task variable that carries the server's port, process ID and control key to the post-job step. */
@@ -51,19 +49,6 @@ export interface ServeRequest {
   network: NetworkSettings;
   timeoutSeconds: number;
   allowedAudiences?: string[];
-}
-
-/** The allowedAudiences input: one audience a line, each parsed like the audience input; undefined when empty. */
-export function readAllowedAudiences(cloud: Cloud): string[] | undefined {
-  const lines = (tl.getInput('allowedAudiences') ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  if (!lines.length) return undefined;
-  return lines.map((line) => {
-    try {
-      return parseAudience(line, cloud).resource;
-    } catch (e) {
-      throw new InputError(`allowedAudiences: ${describeFailure(e)}`);
-    }
-  });
 }
 
 export async function serveIdentity(req: ServeRequest): Promise<VariableRow[]> {
