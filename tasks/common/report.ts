@@ -29,7 +29,7 @@ export function maskToken(token: string): void {
 export function logRetry(event: RetryEvent & { source: string }): void {
   const text = tl.loc('Retrying', event.attempt, event.source, event.reason, (event.delayMs / 1000).toFixed(1));
   if (event.last) sayLine(text);
-  else tl.debug(text);
+  else tl.debug(inertLogText(text));
 }
 
 /**

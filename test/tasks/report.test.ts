@@ -1,5 +1,5 @@
 /**
- * attachSummary (tasks/common/report.ts): a run summary holds no token, so one
+ * tasks/common/report.ts. attachSummary: a run summary holds no token, so one
  * that cannot be made private (icacls refused on Windows, injected here) is
  * skipped with a warning naming the reason, and the step goes on; the secret
  * files keep failing the step (test/core/private-path.test.ts).
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { PrivateHost } from '../../src/core/private-path';
-import { attachSummary } from '../../tasks/common/report';
+import { attachSummary, logRetry } from '../../tasks/common/report';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -69,5 +69,19 @@ describe('attachSummary', () => {
     });
     assert.ok(file && file.startsWith(temp), file);
     assert.match(out, /##vso\[task\.addattachment type=Distributedtask\.Core\.Summary;name=Managed identity token T;\]/);
+  });
+});
+
+describe('logRetry', () => {
+  before(() => tl.setResourcePath(join(ROOT, 'tasks', 'ManagedIdentityTokenV1', 'task.json')));
+
+  it('writes a reason from outside inert, in the debug line of an early attempt and the line of the last', () => {
+    for (const last of [false, true]) {
+      const out = captureStdout(() => logRetry({ attempt: 1, delayMs: 1000, reason: 'x ##vso[task.setvariable variable=A]b\n##[error]c', last, source: 'IMDS' }));
+      const lines = out.split('\n').filter(Boolean);
+      assert.equal(lines.length, 1, out);
+      assert.equal(lines[0].startsWith('##vso[task.debug]'), !last, out);
+      assert.doesNotMatch(lines[0].replace(/^##vso\[task\.debug\]/, ''), /##(vso)?\[/, out);
+    }
   });
 });
