@@ -6,7 +6,10 @@
  *  - each task.json (version.Major/Minor/Patch, and releaseNotes), with its
  *    task.loc.json and resources.resjson regenerated (scripts/loc.ts),
  * and adds a dated CHANGELOG.md section listing the commits since the last
- * release: the newest v* tag, or without one the last change to CHANGELOG.md.
+ * release: the newest v* tag, or without one the last commit that added or
+ * removed a version heading (## x.y.z) in CHANGELOG.md. An "## Unreleased"
+ * section at the top (the user-facing summary kept while working) becomes
+ * that dated section, with the commits under it.
  * It only changes files; the maintainer reviews, commits and tags (printed).
  * The agent caches a task by its version: without a task version bump a new
  * extension ships no new task code, hence one version for all.
@@ -76,12 +79,16 @@ export function releaseNotes(root: string, version: string, date: string): strin
 
 const git = (root: string, args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
-/** Where the last release ends: the newest v* tag reachable from HEAD, else the last commit that changed CHANGELOG.md. */
+/**
+ * Where the last release ends: the newest v* tag reachable from HEAD, else the
+ * last commit that added or removed a version heading in CHANGELOG.md (editing
+ * the Unreleased section is not a release).
+ */
 export function lastRelease(root: string): string | undefined {
   try {
     return git(root, ['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*', 'HEAD']);
   } catch {
-    return git(root, ['log', '-1', '--format=%H', '--', 'CHANGELOG.md']) || undefined;
+    return git(root, ['log', '-1', '--format=%H', '-G', '^## [0-9]', '--', 'CHANGELOG.md']) || undefined;
   }
 }
 
@@ -92,10 +99,26 @@ export function changesSince(root: string, since: string | undefined): string[] 
   return out ? out.split('\n') : [];
 }
 
-/** CHANGELOG.md with a new section above the newest one. */
+const UNRELEASED = /^## Unreleased[^\n]*\n/im;
+
+/**
+ * CHANGELOG.md with a new section above the newest one. When the changelog
+ * starts with an "## Unreleased" section, that section becomes the new one:
+ * its heading dated, its text kept, the commits listed under "### Commits".
+ */
 export function withSection(changelog: string, version: string, date: string, changes: string[]): string {
-  const section = `## ${version} - ${date}\n\n${changes.map((c) => `- ${c}`).join('\n')}\n\n`;
+  const list = changes.map((c) => `- ${c}`).join('\n');
+  const heading = `## ${version} - ${date}\n`;
   const at = changelog.search(/^## /m);
+  const unreleased = UNRELEASED.exec(changelog);
+  if (unreleased && unreleased.index === at) {
+    const bodyStart = at + unreleased[0].length;
+    const next = changelog.slice(bodyStart).search(/^## /m);
+    const end = next < 0 ? changelog.length : bodyStart + next;
+    const body = changelog.slice(bodyStart, end).trim();
+    return `${changelog.slice(0, at)}${heading}\n${body ? `${body}\n\n` : ''}### Commits\n\n${list}\n\n${changelog.slice(end)}`.trimEnd() + '\n';
+  }
+  const section = `${heading}\n${list}\n\n`;
   return at < 0 ? `${changelog.trimEnd()}\n\n${section}` : changelog.slice(0, at) + section + changelog.slice(at);
 }
 
@@ -165,7 +188,7 @@ if (require.main === module) {
     const { version, since, changes } = release(root, bump, date);
     console.log(`Version ${version} in package.json, package-lock.json, packages/mi-token, vss-extension.json and every task; CHANGELOG.md lists ${changes.length} commit(s) since ${since ?? 'the start'}.`);
     if (bump === 'major') console.log(`A task's major version is its folder (ManagedIdentityTokenV1): a new major needs new task folders beside the old ones, or pipelines that use @1 stop resolving.`);
-    console.log(`Next: edit CHANGELOG.md into plain words, run npm test, then\n  git commit -am "Release ${version}" && git tag v${version} && git push --follow-tags`);
+    console.log(`Next: edit CHANGELOG.md into plain words (the Unreleased summary is now the new section), run npm test, then\n  git commit -am "Release ${version}" && git tag v${version} && git push --follow-tags`);
   } catch (e) {
     console.error(`release: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);

@@ -111,6 +111,13 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
 
   const lifetime = checkLifetime(source.label, token.expiresOn, clock.now());
   const claims = decodeJwtClaims(token.token);
+  const warnings = identityMismatch(prepared.names, claims);
+  if (source.confirmsIdentity && prepared.names.kind !== 'system' && (!claims || warnings.length || claimedId(prepared.names, claims) === undefined)) {
+    // An endpoint that ignored the selector answered with another identity: that token must not reach the step.
+    const claim = { clientId: 'appid or azp', objectId: 'oid', resourceId: 'xms_mirid' }[prepared.names.kind];
+    const shown = claims ? (claimedId(prepared.names, claims) ?? `no ${claim} claim`) : 'nothing: the token is not a readable JWT';
+    throw new ManagedIdentityError('refused', 'IdentityNotConfirmed', source.label, describeIdentity(prepared.names), shown);
+  }
   return {
     ...token,
     requestedResource: resource,
@@ -118,7 +125,7 @@ export async function acquireToken(options: AcquireOptions): Promise<TokenResult
     sourceLabel: source.label,
     identity: prepared.names,
     claims,
-    warnings: [...lifetime, ...identityMismatch(prepared.names, claims)],
+    warnings: [...lifetime, ...warnings],
     endpoint: prepared.http.url.split('?')[0],
   };
 }
@@ -166,11 +173,16 @@ function networkFailure(source: TokenSource, e: HttpNetworkError, probing: boole
   return { ok: false, retryable: true, reason: e.failure, error };
 }
 
+/** What the token's claims say for the kind of ID the request named (appid/azp, oid or xms_mirid), when they say it. */
+function claimedId(identity: IdentitySelector, claims: TokenClaims): string | undefined {
+  const actual = identity.kind === 'clientId' ? clientIdOf(claims) : identity.kind === 'objectId' ? claims.oid : claims.xms_mirid;
+  return typeof actual === 'string' ? actual : undefined;
+}
+
 /** Warns when the token is not for the identity the request named. */
 function identityMismatch(identity: IdentitySelector, claims: TokenClaims | undefined): Message[] {
   if (!claims || identity.kind === 'system') return [];
-  const actual =
-    identity.kind === 'clientId' ? clientIdOf(claims) : identity.kind === 'objectId' ? claims.oid : claims.xms_mirid;
-  if (typeof actual !== 'string' || actual.toLowerCase() === identity.id.toLowerCase()) return [];
+  const actual = claimedId(identity, claims);
+  if (actual === undefined || actual.toLowerCase() === identity.id.toLowerCase()) return [];
   return [{ key: 'IdentityMismatch', args: [actual, describeIdentity(identity)] }];
 }

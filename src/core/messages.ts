@@ -49,6 +49,8 @@ export const MESSAGES = {
     'The token expires at %s, in %s seconds: later steps may not be able to use it. Endpoints refresh tokens well before they expire, so the endpoint\'s token cache or this machine\'s clock may be wrong; check the clock, or get the token again right before the step that needs it.',
   IdentityMismatch:
     'The token names identity %s, not the %s that was asked for. Check identityIdType and identityId, and which identities are assigned to this machine.',
+  IdentityNotConfirmed:
+    "The %s endpoint answered with a token that is not for the identity asked for, %s (its claims show %s); the token was not used. An Azure Connected Machine agent without user-assigned identity support ignores the selection and returns the machine's system-assigned identity: update the agent (azcmagent), check that the identity is assigned to the machine, or use identityType systemAssigned.",
   IdentitySourceInvalid:
     "identitySource '%s' is not one of: %s. Use auto to detect the host from the agent's environment.",
   SourceNotConfigured:

@@ -130,13 +130,13 @@ export function withSupport(error: ManagedIdentityError, res: HttpResponse): Man
 /** Maps a refusal to the advice that fits it. */
 export function refusal(label: string, res: HttpResponse, resource: string): ManagedIdentityError {
   const text = errorText(res);
-  if (/identity not found|no managed identity|not assigned|unable to load the proper managed identity/i.test(text)) {
+  if (/identity (?:was )?not found|no managed identity|not assigned|unable to load the proper managed identity/i.test(text)) {
     return new ManagedIdentityError('refused', 'IdentityNotFound', label, text);
   }
   if (/multiple user assigned identities/i.test(text)) {
     return new ManagedIdentityError('refused', 'MultipleIdentities', label, text);
   }
-  if (/invalid_resource|AADSTS500011|resource principal/i.test(text)) {
+  if (/invalid_resource|AADSTS500011|resource principal|not a supported MSI token audience/i.test(text)) {
     return new ManagedIdentityError('refused', 'UnknownResource', label, resource, text);
   }
   return new ManagedIdentityError('refused', 'EndpointRefused', label, res.status, text);

@@ -50,11 +50,12 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  *   Task, and it sets Environment.* and Resources.* too;
  * - the environment the agent and task-lib read: INPUT_ (task inputs), ENDPOINT_ and SECUREFILE_, SECRET_
  *   (secret variables for task-lib), VSTS_ (task variables, process lookup), and PATH;
- * - what these tasks export for later steps: AZURE_CONFIG_DIR, AZURE_DEVOPS_EXT_PAT, ARM_* (Terraform), InfoJsonPath.
+ * - what these tasks export for later steps: AZURE_CONFIG_DIR, AZURE_DEVOPS_EXT_PAT, ARM_* (Terraform), InfoJsonPath,
+ *   and serveIdentity's IDENTITY_ENDPOINT, IDENTITY_HEADER, MSI_ENDPOINT, MSI_SECRET and AZURE_CLIENT_ID.
  * A token in one of these would be made secret, hiding the real value from later steps, or replace what the
  * agent relies on (Agent.TempDirectory). Any other name is fine, SecretToken or Pathfinder included.
  */
-const RESERVED_ENV = /^(?:(?:AGENT|BUILD|COMMON|FEATURES|PIPELINE|RELEASE|SYSTEM|TASK|ENVIRONMENT|RESOURCES|INPUT|ENDPOINT|SECUREFILE|SECRET|VSTS|ARM)_.*|PATH|AZURE_CONFIG_DIR|AZURE_DEVOPS_EXT_PAT|INFOJSONPATH)$/;
+const RESERVED_ENV = /^(?:(?:AGENT|BUILD|COMMON|FEATURES|PIPELINE|RELEASE|SYSTEM|TASK|ENVIRONMENT|RESOURCES|INPUT|ENDPOINT|SECUREFILE|SECRET|VSTS|ARM)_.*|PATH|AZURE_CONFIG_DIR|AZURE_DEVOPS_EXT_PAT|INFOJSONPATH|IDENTITY_ENDPOINT|IDENTITY_HEADER|MSI_ENDPOINT|MSI_SECRET|AZURE_CLIENT_ID)$/;
 
 /** Whether the task may set a variable of this name (see RESERVED_ENV). */
 export function isUsableVariableName(name: string): boolean {

@@ -8,6 +8,7 @@ import {
   appServiceEnv,
   appServiceLegacyEnv,
   arcEnv,
+  azureMachineLearningEnv,
   AzureEmulator,
   cloudShellEnv,
   imdsEnv,
@@ -55,8 +56,6 @@ export interface Expectation {
   expect: Expect;
   /** Why (quoted in the case name): the client's design, or the service's documented answer. */
   why?: string;
-  /** The emulator does not yet answer as Azure here; the case is skipped loudly while it fails. */
-  awaits?: string;
   /** The client reads Arc key files only from the agent's real folder: run in an own mount namespace, or skip loudly. */
   needsArcFolder?: boolean;
 }
@@ -80,7 +79,7 @@ export function sourceEnvOf(emu: AzureEmulator, source: SourceKey): Record<strin
     case 'appService2017':
       return appServiceLegacyEnv(emu);
     case 'azureML':
-      return { ...appServiceLegacyEnv(emu), DEFAULT_IDENTITY_CLIENT_ID: emu.machine.systemAssigned!.clientId };
+      return azureMachineLearningEnv(emu);
     case 'cloudShell':
       return cloudShellEnv(emu);
     case 'serviceFabric':

@@ -36,7 +36,7 @@ export const SOURCE_CASES: readonly SourceCase[] = [
   { name: 'appService', route: APP_SERVICE_TOKEN_ROUTE, params: { clientId: 'client_id', objectId: 'principal_id', resourceId: 'mi_res_id' }, paramsIn: 'query', expiry: 'expires_on' },
   { name: 'appServiceLegacy', route: APP_SERVICE_LEGACY_TOKEN_ROUTE, params: { clientId: 'clientid' }, paramsIn: 'query', expiry: 'expires_on' },
   { name: 'cloudShell', route: CLOUD_SHELL_TOKEN_ROUTE, params: {}, paramsIn: 'body', expiry: 'expires_on' },
-  { name: 'azureArc', route: ARC_TOKEN_ROUTE, params: {}, paramsIn: 'query', expiry: 'expires_on' },
+  { name: 'azureArc', route: ARC_TOKEN_ROUTE, params: { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' }, paramsIn: 'query', expiry: 'expires_on' },
   { name: 'imds', route: IMDS_TOKEN_ROUTE, params: { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' }, paramsIn: 'query', expiry: 'expires_on' },
 ];
 

@@ -9,6 +9,8 @@ import { ROOT } from '../../scripts/paths';
 import { changelogVersion, nextVersion, versionsOf, withSection } from '../../scripts/release';
 
 const RELEASE = join(ROOT, 'out', 'scripts', 'release.js');
+/** The repository's CHANGELOG.md may start with an Unreleased summary: then the commits follow it under "### Commits". */
+const COMMITS_AFTER_SUMMARY = '(?:[^]*?\\n\\n### Commits\\n\\n)?';
 /** What the release reads and writes. */
 const FILES = ['package.json', 'package-lock.json', 'vss-extension.json', 'CHANGELOG.md', join('packages', 'mi-token', 'package.json')];
 
@@ -60,6 +62,11 @@ describe('npm run release', function () {
     assert.equal(text, '# Changelog\n\nIntro.\n\n## 1.0.1 - 2026-12-01\n\n- Fix (abc1234)\n\n## 1.0.0\n\n- First.\n');
   });
 
+  it('turns an Unreleased section into the new one: dated, its summary kept, the commits under it', () => {
+    const text = withSection('# Changelog\n\nIntro.\n\n## Unreleased\n\n- **New**: a thing.\n\n## 1.0.0\n\n- First.\n', '1.1.0', '2026-12-01', ['Add a thing (abc1234)']);
+    assert.equal(text, '# Changelog\n\nIntro.\n\n## 1.1.0 - 2026-12-01\n\n- **New**: a thing.\n\n### Commits\n\n- Add a thing (abc1234)\n\n## 1.0.0\n\n- First.\n');
+  });
+
   it('bumps every version to the next patch, with a dated changelog section of the commits since the tag and the tasks\' release notes', () => {
     const { dir, version } = scratchRepository();
     const next = nextVersion(version, 'patch');
@@ -70,7 +77,7 @@ describe('npm run release', function () {
     assert.deepEqual(new Set(Object.values(versionsOf(dir))), new Set([next]), JSON.stringify(versionsOf(dir)));
     assert.equal(changelogVersion(dir), next);
     const changelog = readFileSync(join(dir, 'CHANGELOG.md'), 'utf8');
-    assert.match(changelog, new RegExp(`^## ${next.replace(/\./g, '\\.')} - 2026-12-01\\n\\n- Fix the first thing \\([0-9a-f]+\\)\\n- Add the second thing \\([0-9a-f]+\\)\\n\\n## ${version.replace(/\./g, '\\.')}\\b`, 'm'));
+    assert.match(changelog, new RegExp(`^## ${next.replace(/\./g, '\\.')} - 2026-12-01\\n\\n${COMMITS_AFTER_SUMMARY}- Fix the first thing \\([0-9a-f]+\\)\\n- Add the second thing \\([0-9a-f]+\\)\\n\\n## ${version.replace(/\./g, '\\.')}\\b`, 'm'));
     assert.ok(!changelog.includes(`- Release ${version}`), 'the tagged commit is the last release, not a change');
 
     for (const task of taskDirs(dir)) {
@@ -91,13 +98,21 @@ describe('npm run release', function () {
     assert.deepEqual(changed, { 'package.json': '1 1', 'package-lock.json': '2 2', 'vss-extension.json': '1 1', 'packages/mi-token/package.json': '1 1' }, numstat);
   });
 
-  it('lists the commits since the last change to CHANGELOG.md when there is no tag yet, and refuses when nothing changed', () => {
+  it('lists the commits since the last version heading of CHANGELOG.md when there is no tag yet (an Unreleased summary is not one), and refuses when nothing changed', () => {
     const { dir, version } = scratchRepository();
     git(dir, 'tag', '-d', `v${version}`);
     const first = release(dir, 'minor', '--date', '2026-12-02');
     assert.equal(first.status, 0, first.stderr);
-    assert.match(readFileSync(join(dir, 'CHANGELOG.md'), 'utf8'), /^## \d+\.\d+\.0 - 2026-12-02\n\n- Fix the first thing \([0-9a-f]+\)\n- Add the second thing \([0-9a-f]+\)\n\n## /m);
+    assert.match(readFileSync(join(dir, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## \\d+\\.\\d+\\.0 - 2026-12-02\\n\\n${COMMITS_AFTER_SUMMARY}- Fix the first thing \\([0-9a-f]+\\)\\n- Add the second thing \\([0-9a-f]+\\)\\n\\n## `, 'm'));
     git(dir, 'commit', '-q', '-am', 'Release');
+    // Writing the next Unreleased summary is not a release: the commit is listed next time.
+    const changelog = join(dir, 'CHANGELOG.md');
+    writeFileSync(changelog, readFileSync(changelog, 'utf8').replace(/^## /m, '## Unreleased\n\n- **New**: the third thing.\n\n## '));
+    git(dir, 'commit', '-q', '-am', 'Changelog: the third thing');
+    const third = release(dir, 'patch', '--date', '2026-12-03');
+    assert.equal(third.status, 0, third.stderr);
+    assert.match(readFileSync(changelog, 'utf8'), /^## \d+\.\d+\.1 - 2026-12-03\n\n- \*\*New\*\*: the third thing\.\n\n### Commits\n\n- Changelog: the third thing \([0-9a-f]+\)\n\n## \d+\.\d+\.0 - 2026-12-02\n/m);
+    git(dir, 'commit', '-q', '-am', 'Release again');
     const again = release(dir, 'patch');
     assert.equal(again.status, 1);
     assert.match(again.stderr, /^release: no commit since [0-9a-f]+: nothing to release\n$/);

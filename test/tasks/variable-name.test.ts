@@ -16,7 +16,7 @@ describe('isUsableVariableName', () => {
   });
 
   it('refuses the variables the tasks export for later steps', () => {
-    for (const name of ['AZURE_CONFIG_DIR', 'azure_config.dir', 'AZURE_DEVOPS_EXT_PAT', 'ARM_CLIENT_ID', 'ARM_ACCESS_TOKEN', 'InfoJsonPath']) {
+    for (const name of ['AZURE_CONFIG_DIR', 'azure_config.dir', 'AZURE_DEVOPS_EXT_PAT', 'ARM_CLIENT_ID', 'ARM_ACCESS_TOKEN', 'InfoJsonPath', 'IDENTITY_ENDPOINT', 'Identity.Header', 'MSI_ENDPOINT', 'msi_secret', 'AZURE_CLIENT_ID']) {
       assert.equal(isUsableVariableName(name), false, name);
     }
   });

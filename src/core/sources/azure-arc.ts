@@ -3,7 +3,13 @@
  * IMDS_ENDPOINT, or the agent installed. GET …?api-version=2020-06-01&resource=…
  * with "Metadata: true"; the agent answers 401 with
  * "WWW-Authenticate: Basic realm=<key file>", and the request is repeated with
- * "Authorization: Basic <contents of that file>". System-assigned only.
+ * "Authorization: Basic <contents of that file>". A user-assigned identity is
+ * selected by client_id, object_id or msi_res_id (agents with user-assigned
+ * support honour these; mi_res_id is ignored: MSAL pull requests
+ * microsoft-authentication-library-for-java#1057 and -for-js#8761). An older
+ * agent ignores the selector and answers with the system-assigned identity, so
+ * a user-assigned token is used only when its claims show the identity asked
+ * for (confirmsIdentity; MSAL fails closed the same way on the answer's echo).
  *
  * Reading a local file named by a network answer is a security boundary: the
  * path must be a .key file directly inside the agent's token folder (no "..",
@@ -94,14 +100,16 @@ export const azureArcSource: TokenSource = {
   detectedBy: 'IDENTITY_ENDPOINT and IMDS_ENDPOINT, or the Azure Connected Machine agent (himds)',
   detect: ({ env, hooks }) => (isSet(env.IDENTITY_ENDPOINT) && isSet(env.IMDS_ENDPOINT)) || existsSync(himdsFile(env, hooks)),
   probe: false,
+  confirmsIdentity: true,
   retryStatus: transientStatus,
   request({ resource, identity, env }) {
-    selectorParam(this.label, identity, {});
+    const param = selectorParam(this.label, identity, { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' });
     const url = isSet(env.IDENTITY_ENDPOINT) && isSet(env.IMDS_ENDPOINT) ? endpointUrl(env, 'IDENTITY_ENDPOINT') : new URL(ARC_DEFAULT_ENDPOINT);
     // himds listens on IPv4 loopback; "localhost" may resolve to ::1 first (MSAL does the same).
     if (url.hostname === 'localhost') url.hostname = '127.0.0.1';
     url.searchParams.set('api-version', ARC_API_VERSION);
     url.searchParams.set('resource', resource);
+    if (param) url.searchParams.set(...param);
     return { http: { url: url.toString(), method: 'GET', headers: { Metadata: 'true' } }, names: identity };
   },
   challenge(res, sent, { env, hooks }) {

@@ -65,6 +65,11 @@ export interface TokenSource {
   retryStatus(status: number): boolean;
   /** Whether a connection failure on the first attempt means "no endpoint here" when the source was auto-detected. */
   probe: boolean;
+  /**
+   * Whether a user-assigned token is used only when its claims show the identity asked for (else an error, not a
+   * warning): for an endpoint whose older versions ignore the selector and answer with another identity.
+   */
+  confirmsIdentity?: boolean;
   /** The request that answers a challenge (Azure Arc's 401), or undefined when the answer is none. May throw a ManagedIdentityError. */
   challenge?(res: HttpResponse, sent: OutgoingRequest, ctx: TokenRequestContext): OutgoingRequest | undefined;
   /** Advice for a refusal in this protocol's own terms, before the generic mapping. */
