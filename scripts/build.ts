@@ -75,8 +75,18 @@ export async function buildExtension(): Promise<void> {
   }
 }
 
+/** mi-token bundles undici into its one file: the same trimmed undici as the tasks' lib/undici.js. */
+const trimmedUndici: Plugin = {
+  name: 'trimmed-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'trimmed-undici' }));
+    b.onLoad({ filter: /.*/, namespace: 'trimmed-undici' }, () => ({ contents: LAZY_CONTENTS.undici, resolveDir: ROOT, loader: 'js' }));
+  },
+};
+
 export async function buildCli(): Promise<void> {
   await build({
+    plugins: [trimmedUndici],
     entryPoints: [join(ROOT, 'src', 'cli', 'mi-token.ts')],
     outfile: CLI_BIN,
     bundle: true,
