@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { bearerToken } from './bearer';
 import type { EmulatedIdentity } from './identities';
 import { normaliseResource } from './identities';
-import type { AzureEmulator, Reply } from './server';
+import type { AzureEmulator, Reply, RequestContext } from './server';
 
 export const DEVOPS_CONNECTION_DATA_ROUTE = 'devops.connectionData';
 /** The Azure DevOps application ID: the audience its tokens carry. */
@@ -128,15 +128,21 @@ function notMember(emu: AzureEmulator, org: DevOpsOrganization, who: string): Re
 
 export function registerDevOps(emu: AzureEmulator): void {
   emu.route(DEVOPS_CONNECTION_DATA_ROUTE, 'GET', /^(\/[^/]+)?\/_apis\/connectionData$/, (ctx) => {
-    const org = devopsOf(emu);
-    const token = bearerToken(emu, ctx).minted;
-    const tid = emu.machine.tenantId;
-    if (!token || normaliseResource(String(token.claims.aud)) !== DEVOPS_RESOURCE) return notMember(emu, org, 'Anonymous');
-    const oid = String(token.claims.oid);
-    const member = org.members.get(oid.toLowerCase());
-    if (!member) return notMember(emu, org, `${tid}\\${oid}`);
-    const descriptor = `Microsoft.VisualStudio.Services.Claims.AadServicePrincipal;${tid}\\${oid}`;
-    const subject = `aadsp.${Buffer.from(`${tid}\\${oid}`).toString('base64url')}`;
-    return { status: 200, body: connectionData(org, identityJson(member.id, descriptor, subject, member.identity.name, `${member.identity.clientId}@${tid}`, 0)) };
+    // Every answer carries the IDs Azure DevOps support asks for.
+    const reply = connectionDataReply(emu, ctx);
+    return { ...reply, headers: { ActivityId: randomUUID(), 'X-VSS-E2EID': randomUUID(), ...reply.headers } };
   });
+}
+
+function connectionDataReply(emu: AzureEmulator, ctx: RequestContext): Reply {
+  const org = devopsOf(emu);
+  const token = bearerToken(emu, ctx).minted;
+  const tid = emu.machine.tenantId;
+  if (!token || normaliseResource(String(token.claims.aud)) !== DEVOPS_RESOURCE) return notMember(emu, org, 'Anonymous');
+  const oid = String(token.claims.oid);
+  const member = org.members.get(oid.toLowerCase());
+  if (!member) return notMember(emu, org, `${tid}\\${oid}`);
+  const descriptor = `Microsoft.VisualStudio.Services.Claims.AadServicePrincipal;${tid}\\${oid}`;
+  const subject = `aadsp.${Buffer.from(`${tid}\\${oid}`).toString('base64url')}`;
+  return { status: 200, body: connectionData(org, identityJson(member.id, descriptor, subject, member.identity.name, `${member.identity.clientId}@${tid}`, 0)) };
 }

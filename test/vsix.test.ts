@@ -32,6 +32,16 @@ describe('the .vsix', () => {
     assert.ok(statSync(vsix).size < 1.5 * 1024 * 1024);
   });
 
+  it("bundles only the parts of undici the core uses (lib/undici.js: Agent, Client, ProxyAgent, buildConnector, a dispatcher's request())", () => {
+    for (const name of TASK_NAMES) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib = require(join(unpacked, 'tasks', name, 'lib', 'undici.js')) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(lib).sort(), ['Agent', 'Client', 'ProxyAgent', 'buildConnector'], name);
+      assert.equal(typeof (lib.Agent as { prototype: { request?: unknown } }).prototype.request, 'function', `${name}: Dispatcher.request`);
+      assert.ok(statSync(join(unpacked, 'tasks', name, 'lib', 'undici.js')).size < 400 * 1024, `${name}: no fetch, WebSocket, cache or mocks`);
+    }
+  });
+
   for (const h of HANDLER_NODES) {
     const { handler, node } = h;
     it(`runs ManagedIdentityToken under ${handler}`, async function () {

@@ -13,7 +13,7 @@
 import { HttpNetworkError, send } from './http';
 import { dispatcherFor, NetworkSettings } from './network';
 import { assertBearerUrl } from './rest';
-import { sanitize, shortPlainText } from './token-response';
+import { sanitize, shortPlainText, supportDetails } from './token-response';
 
 /**
  * Whether a collection URL is Azure DevOps Services (dev.azure.com, or an
@@ -54,7 +54,15 @@ export type DevOpsProblem =
 
 export type DevOpsCheck =
   | { ok: true; identity: DevOpsIdentity }
-  | { ok: false; problem: DevOpsProblem; status?: number; detail: string; codes: string[] };
+  | {
+      ok: false;
+      problem: DevOpsProblem;
+      status?: number;
+      detail: string;
+      codes: string[];
+      /** Azure DevOps's ActivityId and X-VSS-E2EID ("name value" pairs), kept for a support case; absent when it gave none. */
+      support?: string;
+    };
 
 /** The TFnnnnnn / VSnnnnn error codes a message names. */
 export function errorCodes(text: string): string[] {
@@ -152,5 +160,7 @@ export async function checkAzureDevOps(collectionUri: string, token: string, set
     }
     return failure('noData', `HTTP ${res.status}, a redirect to ${where}, not followed: the token is sent only to the collection URL`, res.status);
   }
-  return evaluateResponse(res.status, res.headers['content-type'] ?? '', res.body);
+  const check = evaluateResponse(res.status, res.headers['content-type'] ?? '', res.body);
+  const support = check.ok ? undefined : supportDetails(res);
+  return support && !check.ok ? { ...check, support } : check;
 }

@@ -77,7 +77,12 @@ export function pinFailure(e: HttpNetworkError): CertificatePinError | undefined
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
-type Undici = typeof import('undici');
+/**
+ * The parts of undici the core uses (a dispatcher's request(), not undici's
+ * fetch or its global request): the tasks bundle only these (scripts/build.ts
+ * UNDICI_PARTS), so keep the two in step.
+ */
+type Undici = Pick<typeof import('undici'), 'Agent' | 'Client' | 'ProxyAgent' | 'buildConnector'>;
 let undiciModule: Undici | undefined;
 /** undici is loaded on first use so that a task that fails on its inputs starts fast. */
 export function undici(): Undici {
@@ -227,12 +232,15 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
 }
 
 async function exchangeUndici(req: HttpRequest, maxBytes: number, signal: AbortSignal): Promise<HttpResponse> {
-  const res = await undici().request(req.url, {
-    method: req.method ?? 'GET',
+  const url = new URL(req.url);
+  const dispatcher = req.dispatcher ?? directAgent(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  const res = await dispatcher.request({
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
     headers: req.headers,
     body: req.body,
     signal,
-    dispatcher: req.dispatcher ?? directAgent(req.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     headersTimeout: req.timeoutMs,
     bodyTimeout: req.timeoutMs,
   });

@@ -10,9 +10,12 @@
  * (spawn, kill, OS) is injected, so both branches are tested anywhere.
  */
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
+import { system32 } from './private-path';
 
 export interface ProcessHost {
   platform: NodeJS.Platform;
+  /** Where SystemRoot is read on Windows (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
   spawn(file: string, args: readonly string[], options: SpawnOptions): ChildProcess;
   /** process.kill: a negative pid signals a process group. */
   kill(pid: number, signal: NodeJS.Signals): void;
@@ -77,13 +80,14 @@ function endTreesWithProcess(): void {
 }
 const DEFAULT_DRAIN_MS = 2000;
 
-/** Signals the whole tree of `pid`: its process group on POSIX, taskkill /T /F on Windows (no TERM there: always forced). */
+/** Signals the whole tree of `pid`: its process group on POSIX, System32's taskkill /T /F on Windows (no TERM there: always forced). */
 export function stopProcessTree(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL', host: ProcessHost = nodeProcessHost): void {
   const pid = child.pid;
   if (pid === undefined) return;
   if (host.platform === 'win32') {
     try {
-      const killer = host.spawn('taskkill', ['/T', '/F', '/PID', String(pid)], { stdio: 'ignore', windowsHide: true });
+      // By its full path: Windows looks for a bare name in the current folder (the step's, a repository's) before PATH.
+      const killer = host.spawn(system32(host.env ?? process.env, 'taskkill.exe'), ['/T', '/F', '/PID', String(pid)], { stdio: 'ignore', windowsHide: true });
       killer.on('error', () => child.kill());
     } catch {
       child.kill();

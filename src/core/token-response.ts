@@ -90,8 +90,8 @@ export function sanitize(text: string): string {
 
 /** Where services put the IDs support asks for: App Service's and Service Fabric's body (correlationId), Entra ID's body (correlation_id, trace_id). */
 const SUPPORT_FIELDS = ['correlationId', 'correlation_id', 'trace_id'] as const;
-/** Resource Manager's and Key Vault's (and Entra ID's) headers. */
-const SUPPORT_HEADERS = ['x-ms-request-id', 'x-ms-correlation-request-id'] as const;
+/** Resource Manager's and Key Vault's (and Entra ID's) headers; Azure DevOps's ActivityId and X-VSS-E2EID. */
+const SUPPORT_HEADERS = ['x-ms-request-id', 'x-ms-correlation-request-id', 'activityid', 'x-vss-e2eid'] as const;
 /** An ID is a GUID or like one: nothing else from an answer (never a token) goes into a message this way. */
 const SUPPORT_ID = /^[0-9A-Za-z-]{8,64}$/;
 

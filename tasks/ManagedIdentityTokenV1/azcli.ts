@@ -8,8 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as tl from 'azure-pipelines-task-lib/task';
 import {
@@ -38,6 +37,7 @@ import { redactJwts } from '../../src/core/jwt';
 import { makePrivate } from '../../src/core/private-path';
 import type { IdentitySelector } from '../../src/core/identity';
 import { InputError } from '../common/inputs';
+import { isJobTempPath, jobTempFolder } from '../common/job-temp';
 import { runBounded } from '../../src/core/process-tree';
 import { removeFolder } from '../../src/core/remove-folder';
 import { external, say, sayLine, warn } from '../common/log';
@@ -46,6 +46,8 @@ import { LocalizedError } from '../common/report';
 /** The task variable that carries the login record from the task to its post-job step. */
 export const AZ_LOGIN_RECORD = 'ManagedIdentityToken.azLogin';
 const CONFIG_DIR_PREFIX = 'azure-cli-mi-';
+/** A folder mkdtemp made with that prefix (six characters it chose). */
+const CONFIG_DIR_NAME = new RegExp(`^${CONFIG_DIR_PREFIX}[A-Za-z0-9]{6}$`);
 
 /** The az on PATH, or a bad-input failure that says how to install it. */
 export function findAz(): string {
@@ -194,8 +196,7 @@ export interface AzLoginOutcome {
 function configDirectory(): { configDir: string; created: boolean; marker?: string } {
   const preset = process.env.AZURE_CONFIG_DIR?.trim();
   if (preset) return { configDir: preset, created: false };
-  const temp = tl.getVariable('Agent.TempDirectory') || tmpdir();
-  const configDir = mkdtempSync(join(temp, CONFIG_DIR_PREFIX));
+  const configDir = mkdtempSync(join(jobTempFolder(), CONFIG_DIR_PREFIX));
   makePrivate(configDir, 'folder');
   const marker = randomBytes(16).toString('hex');
   writeFileSync(join(configDir, CONFIG_DIR_MARKER_FILE), marker, { mode: 0o600, flag: 'wx' });
@@ -297,9 +298,7 @@ export async function azCleanup(): Promise<void> {
  */
 function isOwnConfigDir(record: AzLoginRecord): boolean {
   const dir = record.configDir;
-  if (!record.marker || !isAbsolute(dir) || !basename(dir).startsWith(CONFIG_DIR_PREFIX)) return false;
-  const parent = tl.getVariable('Agent.TempDirectory') || tmpdir();
-  if (dirname(resolve(dir)) !== resolve(parent)) return false;
+  if (!record.marker || !isJobTempPath(dir, CONFIG_DIR_NAME)) return false;
   const file = join(dir, CONFIG_DIR_MARKER_FILE);
   try {
     return lstatSync(dir).isDirectory() && lstatSync(file).isFile() && readFileSync(file, 'utf8') === record.marker;

@@ -21,6 +21,8 @@ export async function verifyAzureDevOps(collectionUri: string, token: string, ti
   const detail = external(check.detail);
   const advice = [PROBLEMS[check.problem](collectionUri, detail), ...check.codes.map((c) => CODES[c]?.()).filter((t) => t !== undefined)];
   if (check.problem !== 'unreachable' && check.problem !== 'noData') advice.push(tl.loc('DevOpsAddUser', collectionUri));
+  // The service's IDs stay with the advice: a support case needs them.
+  if (check.support) advice.push(tl.loc('SupportDetails', check.support));
   throw new LocalizedError(advice.join(' '));
 }
 

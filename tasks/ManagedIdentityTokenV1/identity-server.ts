@@ -17,10 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { parseAudience } from '../../src/core/audience';
 import type { Cloud } from '../../src/core/clouds';
 import { readSelfStopRecord, requestStop } from '../../src/core/identity-server/control';
 import { newServerSecret } from '../../src/core/identity-server/guard';
@@ -31,9 +29,9 @@ import { describeIdentity, IdentitySelector } from '../../src/core/identity';
 import type { NetworkSettings } from '../../src/core/network';
 import type { SourceName } from '../../src/core/sources/types';
 import { APP_SERVICE_VERSION, serverPaths } from '../../src/core/identity-server/protocols';
-import { InputError } from '../common/inputs';
+import { isJobTempPath, jobTempFolder } from '../common/job-temp';
 import { say, warn } from '../common/log';
-import { attachSummary, describeFailure, LocalizedError } from '../common/report';
+import { attachSummary, LocalizedError } from '../common/report';
 import type { VariableRow } from './summary';
 
 /** The task variable that carries the server's port, process ID and control key to the post-job step. */
@@ -51,19 +49,6 @@ export interface ServeRequest {
   network: NetworkSettings;
   timeoutSeconds: number;
   allowedAudiences?: string[];
-}
-
-/** The allowedAudiences input: one audience a line, each parsed like the audience input; undefined when empty. */
-export function readAllowedAudiences(cloud: Cloud): string[] | undefined {
-  const lines = (tl.getInput('allowedAudiences') ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  if (!lines.length) return undefined;
-  return lines.map((line) => {
-    try {
-      return parseAudience(line, cloud).resource;
-    } catch (e) {
-      throw new InputError(`allowedAudiences: ${describeFailure(e)}`);
-    }
-  });
 }
 
 export async function serveIdentity(req: ServeRequest): Promise<VariableRow[]> {
@@ -87,7 +72,7 @@ export async function serveIdentity(req: ServeRequest): Promise<VariableRow[]> {
     idleMs: DEFAULT_IDLE_MS,
     lifetimeMs: DEFAULT_LIFETIME_MS,
   };
-  const reportFile = join(tempFolder(), `${REPORT_PREFIX}${randomBytes(8).toString('hex')}.json`);
+  const reportFile = join(jobTempFolder(), `${REPORT_PREFIX}${randomBytes(8).toString('hex')}.json`);
   config.reportFile = reportFile;
   let started: { pid: number; port: number };
   try {
@@ -128,15 +113,12 @@ interface ServeRecord {
 
 /** The name of the report a server leaves when it stops on its own, before its random part. */
 const REPORT_PREFIX = 'ManagedIdentityToken-server-';
+const REPORT_NAME = new RegExp(`^${REPORT_PREFIX}[0-9a-f]{16}\\.json$`);
 const MAX_REPORT_FILE_BYTES = 256 * 1024;
-
-function tempFolder(): string {
-  return tl.getVariable('Agent.TempDirectory') || tmpdir();
-}
 
 /** A report file this task named: our prefix and a random part, directly in this job's temporary folder. */
 function isOwnReportFile(file: string): boolean {
-  return isAbsolute(file) && new RegExp(`^${REPORT_PREFIX}[0-9a-f]{16}\\.json$`).test(basename(file)) && dirname(resolve(file)) === resolve(tempFolder());
+  return isJobTempPath(file, REPORT_NAME);
 }
 
 /** The report a server left when it stopped on its own: read only from our own file, believed only with its proof; the file is removed. */

@@ -26,7 +26,7 @@ import { readToolOptions } from './options';
 import { isPostJob, isServe } from './stage';
 import { envVariableName, uploadSummary, VariableRow } from './summary';
 import { exportTerraform } from './terraform';
-import { readAllowedAudiences, serveIdentity, stopServedIdentity } from './identity-server';
+import { serveIdentity, stopServedIdentity } from './identity-server';
 
 async function main(): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
@@ -35,9 +35,8 @@ async function main(): Promise<void> {
   const { identity, timeoutSeconds, identitySource } = readIdentityInputs();
   const cloud = readCloud();
   const audience = parseAudience(audienceInput, cloud);
-  const options = readToolOptions(audienceInput, audience);
+  const options = readToolOptions(audienceInput, audience, cloud);
   const az = options.azLogin ? findAz() : undefined;
-  const allowedAudiences = options.serveIdentity ? readAllowedAudiences(cloud) : undefined;
 
   const started = Date.now();
   const network = readAgentNetwork();
@@ -47,8 +46,7 @@ async function main(): Promise<void> {
   showClaims(result);
   for (const w of result.warnings) warn(locMessage(w));
   const facts = tokenFacts(result);
-  const outputVariables = tl.getBoolInput('outputVariables', false);
-  const variables = publish(variableName, result, facts, outputVariables);
+  const variables = publish(variableName, result, facts, options.outputVariables);
 
   let verifiedAs: string | undefined;
   if (options.azureDevOpsLogin) {
@@ -64,7 +62,7 @@ async function main(): Promise<void> {
       az,
       identity,
       cloud,
-      armAudience: tl.getInput('armAudience')?.trim() || undefined,
+      armAudience: options.armAudience,
       allowNoSubscriptions: options.azAllowNoSubscriptions,
       subscription: options.azSubscription,
       timeoutSeconds,
@@ -74,7 +72,7 @@ async function main(): Promise<void> {
   if (options.exportTerraformEnv) variables.push(...(await exportTerraform(options, identity, cloud, result, facts, login)));
   // Last: the server takes this step's environment, before the variables it sets for later steps.
   if (options.serveIdentity) {
-    const served = { identity, clientId: facts.clientId, objectId: facts.objectId, source: result.source, sourceLabel: result.sourceLabel, cloud, network, timeoutSeconds, allowedAudiences };
+    const served = { identity, clientId: facts.clientId, objectId: facts.objectId, source: result.source, sourceLabel: result.sourceLabel, cloud, network, timeoutSeconds, allowedAudiences: options.allowedAudiences };
     const rows = await serveIdentity(served);
     // ARM_USE_MSI and ARM_MSI_ENDPOINT replace what exportTerraformEnv set: one row each in the summary.
     variables.splice(0, variables.length, ...variables.filter((v) => !rows.some((r) => r.name === v.name)), ...rows);
@@ -82,7 +80,7 @@ async function main(): Promise<void> {
 
   uploadSummary({
     variableName,
-    outputVariables,
+    outputVariables: options.outputVariables,
     identity: describeIdentity(result.identity),
     source: result.sourceLabel,
     audience: facts.audience,

@@ -4,15 +4,20 @@
  * naming the input and the fix.
  */
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { Audience } from '../../src/core/audience';
+import { Audience, parseAudience } from '../../src/core/audience';
 import { parseSubscription, SubscriptionRef } from '../../src/core/azcli';
-import { AZURE_DEVOPS_RESOURCE } from '../../src/core/clouds';
+import { AZURE_DEVOPS_RESOURCE, Cloud } from '../../src/core/clouds';
 import { connectionDataUrl, isDevOpsServicesUrl } from '../../src/core/devops';
 import { InputError } from '../common/inputs';
 import { warn } from '../common/log';
+import { describeFailure } from '../common/report';
 
 export interface ToolOptions {
+  /** Output variables too (other jobs and stages can read them). */
+  outputVariables: boolean;
   azLogin: boolean;
+  /** The armAudience input, when given (a Custom cloud's audience for the Azure CLI). */
+  armAudience?: string;
   azAllowNoSubscriptions: boolean;
   azSubscription?: SubscriptionRef;
   azureDevOpsLogin: boolean;
@@ -21,15 +26,19 @@ export interface ToolOptions {
   collectionUri?: string;
   exportTerraformEnv: boolean;
   serveIdentity: boolean;
+  /** serveIdentity's allowedAudiences, each parsed like the audience input; undefined when empty or not serving. */
+  allowedAudiences?: string[];
 }
 
 function flag(name: string): boolean {
   return tl.getBoolInput(name, false);
 }
 
-export function readToolOptions(audienceInput: string, audience: Audience): ToolOptions {
+export function readToolOptions(audienceInput: string, audience: Audience, cloud: Cloud): ToolOptions {
   const o: ToolOptions = {
+    outputVariables: flag('outputVariables'),
     azLogin: flag('azLogin'),
+    armAudience: tl.getInput('armAudience')?.trim() || undefined,
     azAllowNoSubscriptions: flag('azAllowNoSubscriptions'),
     azureDevOpsLogin: flag('azureDevOpsLogin'),
     verifyAzureDevOps: flag('verifyAzureDevOps'),
@@ -62,7 +71,21 @@ export function readToolOptions(audienceInput: string, audience: Audience): Tool
     o.collectionUri = uri;
   }
   if (onServer && audience.resource.toLowerCase() === AZURE_DEVOPS_RESOURCE) warn(tl.loc('DevOpsServerTokenUnusable', uri));
+  if (o.serveIdentity) o.allowedAudiences = readAllowedAudiences(cloud);
   return o;
+}
+
+/** The allowedAudiences input: one audience a line, each parsed like the audience input; undefined when empty. */
+function readAllowedAudiences(cloud: Cloud): string[] | undefined {
+  const lines = (tl.getInput('allowedAudiences') ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (!lines.length) return undefined;
+  return lines.map((line) => {
+    try {
+      return parseAudience(line, cloud).resource;
+    } catch (e) {
+      throw new InputError(`allowedAudiences: ${describeFailure(e)}`);
+    }
+  });
 }
 
 /**

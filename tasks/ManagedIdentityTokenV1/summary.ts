@@ -99,6 +99,6 @@ export function summaryMarkdown(f: SummaryFacts): string {
 }
 
 /** Writes the summary under the agent's temporary folder and attaches it to the run. */
-export function uploadSummary(facts: SummaryFacts): string {
+export function uploadSummary(facts: SummaryFacts): string | undefined {
   return attachSummary(`ManagedIdentityToken-${facts.variableName}`, tl.loc('SummaryTitle', facts.variableName), summaryMarkdown(facts));
 }

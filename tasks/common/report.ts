@@ -3,17 +3,18 @@
  * and a guard that keeps any token out of the log.
  */
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { isManagedIdentityError, ManagedIdentityError } from '../../src/core/errors';
 import { inertLogText } from '../../src/core/log-text';
 import type { Message } from '../../src/core/messages';
 import { jwtSecretSegments } from '../../src/core/jwt';
+import { PrivateHost, SYSTEM_HOST } from '../../src/core/private-path';
 import { writeSecretFile } from '../../src/core/secret-file';
 import type { RetryEvent } from '../../src/core/retry';
 import { InputError } from './inputs';
-import { sayLine } from './log';
+import { jobTempFolder } from './job-temp';
+import { sayLine, warn } from './log';
 
 export function locMessage(m: Message): string {
   return tl.loc(m.key, ...m.args);
@@ -28,7 +29,7 @@ export function maskToken(token: string): void {
 export function logRetry(event: RetryEvent & { source: string }): void {
   const text = tl.loc('Retrying', event.attempt, event.source, event.reason, (event.delayMs / 1000).toFixed(1));
   if (event.last) sayLine(text);
-  else tl.debug(text);
+  else tl.debug(inertLogText(text));
 }
 
 /**
@@ -75,12 +76,21 @@ export class LocalizedError extends Error {}
  * section with the file's name, random suffix and all.) The title goes into
  * the attachment's URL on the server: letters, digits, spaces, '.', '_' and
  * '-' only.
+ *
+ * A summary holds no token: when it cannot be written privately (icacls
+ * refused on Windows, a full disk) it is skipped with a warning that says
+ * why, and the step goes on; the files that hold secrets stay strict.
+ * Returns the file, or undefined when the summary was skipped.
  */
-export function attachSummary(namePrefix: string, title: string, markdown: string): string {
-  const dir = tl.getVariable('Agent.TempDirectory') || tmpdir();
-  const file = join(dir, `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
-  // A new private file renamed into place: never one another user placed there first (the system temp folder is shared).
-  writeSecretFile(file, markdown);
+export function attachSummary(namePrefix: string, title: string, markdown: string, host: PrivateHost = SYSTEM_HOST): string | undefined {
+  const file = join(jobTempFolder(), `${namePrefix}-${randomUUID().slice(0, 8)}.md`);
+  try {
+    // A new private file renamed into place: never one another user placed there first (the system temp folder is shared).
+    writeSecretFile(file, markdown, host);
+  } catch (e) {
+    warn(tl.loc('SummarySkipped', title, describeFailure(e)));
+    return undefined;
+  }
   tl.addAttachment(SUMMARY_ATTACHMENT, summaryTitle(title), file);
   return file;
 }

@@ -88,6 +88,13 @@ describe('Azure DevOps check', () => {
       });
     }
 
+    it("keeps Azure DevOps's ActivityId and X-VSS-E2EID with a refusal, for a support case", async () => {
+      devopsOf(emu).whenNotMember = 'unauthorized';
+      const check = await checkAzureDevOps(org(), token, {});
+      assert.equal(check.ok, false);
+      assert.match((!check.ok && check.support) || '', /^activityid [0-9a-f-]{36}, x-vss-e2eid [0-9a-f-]{36}$/);
+    });
+
     it('reports no data where there is no organization, and unreachable where nothing listens', async () => {
       assert.equal(problem(await checkAzureDevOps(`${emu.url}/contoso/project/sub/`, token, {})), 'noData');
       const url = org();

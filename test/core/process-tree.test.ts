@@ -9,6 +9,7 @@ import { strict as assert } from 'node:assert';
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { system32 } from '../../src/core/private-path';
 import * as sinon from 'sinon';
 import { ProcessHost, runBounded } from '../../src/core/process-tree';
 import { BASH, installHostileAz, survivors } from '../helpers/hostile-process';
@@ -130,10 +131,19 @@ describe('runBounded with an injected host', () => {
     await clock.tickAsync(5000);
     assert.deepEqual(
       spawned.slice(1).map((s) => [s.file, s.args]),
-      [['taskkill', ['/T', '/F', '/PID', '4242']]],
+      [[system32(process.env, 'taskkill.exe'), ['/T', '/F', '/PID', '4242']]],
     );
     await clock.tickAsync(2000);
     assert.equal((await run).timedOut, true);
     assert.deepEqual(kills, [], 'no POSIX signal on Windows');
+  });
+
+  it("on Windows: taskkill is System32's, by full path from SystemRoot, never a taskkill.exe in the current folder or on PATH", async () => {
+    const { h, spawned } = host('win32');
+    h.env = { SystemRoot: 'D:\\WIN' };
+    const run = runBounded({ file: 'C:\\az.cmd', args: ['login'], timeoutMs: 1000, graceMs: 1000 }, h);
+    await clock.tickAsync(2000);
+    await run;
+    assert.equal(spawned[1].file, 'D:\\WIN\\System32\\taskkill.exe');
   });
 });

@@ -279,6 +279,13 @@ describe('ManagedIdentityToken@1 for later tools', () => {
       });
     }
 
+    it("keeps Azure DevOps's ActivityId and X-VSS-E2EID in the failure, after the advice", async () => {
+      Object.assign(devopsOf(emu), { whenNotMember: 'unauthorized', refusal: 'TF400813' });
+      const run = await runTokenTask(emu, { audience: 'AzureDevOps', verifyAzureDevOps: 'true' }, { variables: collection() });
+      assert.equal(run.result, 'Failed', run.log);
+      assert.match(run.resultMessage ?? '', /Add the managed identity.* Support details \(give them to Azure support if you open a case\): activityid [0-9a-f-]{36}, x-vss-e2eid [0-9a-f-]{36}\.$/);
+    });
+
     it("goes through the agent's proxy to Azure DevOps, and direct to the identity endpoint", async () => {
       devopsOf(emu).addMember(emu.machine.systemAssigned!);
       await withConnectProxy(async (proxy) => {
