@@ -85,7 +85,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     const post = await postJob(run);
     started.splice(started.indexOf(run), 1);
     assert.equal(post.result, 'Succeeded', post.log);
-    assert.match(post.log, /Identity server stopped \(process \d+, port \d+\): 3 answers, 2 upstream token requests, 1 requests refused/);
+    assert.match(post.log, /Identity server stopped \(process \d+, port \d+\)\. Answers: 3; upstream token requests: 2; requests refused: 1\./);
     assert.equal(post.summaries.length, 1);
     assert.equal(post.summaries[0].title, 'Identity served to later steps');
     const summary = readFileSync(post.summaries[0].file, 'utf8');
@@ -199,7 +199,7 @@ describe('ManagedIdentityToken@1 serveIdentity (from the bundled task)', () => {
     await rawRequest(own.port, `/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.azure.net&client_id=${grant.clientId}`, { headers: { 'X-IDENTITY-HEADER': own.secret } });
     await until(() => existsSync(own.reportFile), 'the idle server to write its report');
     const post = await postWith({ port: own.port, pid: own.pid, key: own.key, reportFile: own.reportFile });
-    assert.match(post.log, /had stopped on its own \(idle: .*\): 1 answers, 1 upstream token requests, 0 requests refused/);
+    assert.match(post.log, /had stopped on its own \(idle: .*\)\. Answers: 1; upstream token requests: 1; requests refused: 0\./);
     assert.match(readFileSync(post.summaries[0].file, 'utf8'), /`https:\/\/vault\.azure\.net`/);
     assert.ok(!existsSync(own.reportFile), 'the report is removed');
 
