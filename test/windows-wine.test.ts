@@ -200,7 +200,7 @@ describe('on Windows (Node 20 for Windows under Wine)', function () {
         variables: { 'Agent.TempDirectory': run.tempDirectory, 'Agent.OS': 'Windows_NT' },
       });
       assert.equal(post.result, 'Succeeded', post.log + post.stderr);
-      assert.match(post.log, /Identity server stopped \(process \d+, port \d+\): 1 answers/);
+      assert.match(post.log, /Identity server stopped \(process \d+, port \d+\)\. Answers: 1;/);
       await assert.rejects(fetch(endpoint.href), 'stopped');
     });
   });
